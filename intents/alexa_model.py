@@ -1,0 +1,124 @@
+"""Alexa interaction models generated from the language source, and a lint of Alexa's rules for them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .language import BUILTIN_PREFIX, FALLBACK_INTENT, Language
+
+# Alexa recommends many samples per intent; past a few hundred they add build time, not accuracy.
+SAMPLES_PER_INTENT = 300
+SAMPLES_PER_TEMPLATE = 60
+MIN_CUSTOM_SAMPLES = 20
+MAX_SAMPLE_CHARS = 200
+# Alexa certification: every custom skill must handle these.
+REQUIRED_BUILTINS = (
+    "AMAZON.CancelIntent",
+    "AMAZON.HelpIntent",
+    "AMAZON.StopIntent",
+    "AMAZON.NavigateHomeIntent",
+    FALLBACK_INTENT,
+)
+_SAMPLE_CHARS = re.compile(r"^[a-z' .{}]+$")
+_SLOT_REF = re.compile(r"\{([^}]*)\}")
+_LAUNCH_WORDS = {"alexa", "amazon", "echo", "skill", "app", "launch", "ask", "tell", "open", "start", "begin"}
+
+
+def alexa_samples(language: Language, intent: str) -> list[str]:
+    """Sample utterances for one custom intent: every template contributes, slots stay `{slot}`."""
+    samples: list[str] = []
+    for index, sentence in enumerate(language.sentences(intent)):
+        samples.extend(
+            language.expansions(sentence.expression, keep_slots=True, limit=SAMPLES_PER_TEMPLATE, seed=index)
+        )
+    distinct = list(dict.fromkeys(s.lower() for s in samples))
+    return sorted(distinct[:SAMPLES_PER_INTENT])
+
+
+def build_model(language: Language) -> dict:
+    """The interaction model JSON (same for every English locale)."""
+    intents: list[dict] = []
+    for name, spec in language.intents.items():
+        if spec.is_builtin:
+            # Alexa brings the built-ins' samples; ours only teach the offline matcher.
+            intents.append({"name": name, "samples": []})
+            continue
+        intents.append(
+            {
+                "name": name,
+                "slots": [{"name": slot, "type": kind} for slot, kind in sorted(spec.slot_types.items())],
+                "samples": alexa_samples(language, name),
+            }
+        )
+    if FALLBACK_INTENT not in language.intents:
+        intents.append({"name": FALLBACK_INTENT, "samples": []})
+    return {
+        "interactionModel": {
+            "languageModel": {
+                "invocationName": language.invocation_name,
+                "modelConfiguration": {"fallbackIntentSensitivity": {"level": "LOW"}},
+                "intents": intents,
+                "types": [],
+            }
+        }
+    }
+
+
+@dataclass(frozen=True)
+class LintProblem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def lint_model(model: dict) -> list[LintProblem]:
+    """Alexa's rules that a build on the developer console would reject, plus our own minimums."""
+    problems: list[LintProblem] = []
+    lm = model["interactionModel"]["languageModel"]
+    invocation = lm["invocationName"]
+    words = invocation.split()
+    if invocation != invocation.lower() or len(words) < 2 or set(words) & _LAUNCH_WORDS:
+        problems.append(LintProblem("invocationName", f"'{invocation}' must be 2+ lowercase words, no launch words"))
+
+    names = [i["name"] for i in lm["intents"]]
+    for required in REQUIRED_BUILTINS:
+        if required not in names:
+            problems.append(LintProblem(required, "required built-in intent is missing; add it to the language file"))
+    declared_types = {t["name"] for t in lm.get("types", [])}
+
+    owner: dict[str, str] = {}
+    for intent in lm["intents"]:
+        name = intent["name"]
+        samples = intent.get("samples", [])
+        slots = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for slot, kind in slots.items():
+            if not kind.startswith(BUILTIN_PREFIX) and kind not in declared_types:
+                problems.append(LintProblem(f"{name}.{slot}", f"slot type {kind} is not declared in types"))
+        used: set[str] = set()
+        for sample in samples:
+            where = f"{name} sample '{sample}'"
+            if not _SAMPLE_CHARS.match(sample):
+                problems.append(LintProblem(where, "only lowercase letters, spaces, apostrophes, periods and {slots}"))
+            if len(sample) > MAX_SAMPLE_CHARS:
+                problems.append(LintProblem(where, f"longer than {MAX_SAMPLE_CHARS} characters"))
+            for ref in _SLOT_REF.findall(sample):
+                used.add(ref)
+                if ref not in slots:
+                    problems.append(LintProblem(where, f"slot {{{ref}}} is not declared; add it to alexa_slot_types"))
+            if re.search(r"[^ ]\{|\}[^ ]", sample):
+                problems.append(LintProblem(where, "a {slot} must stand between spaces"))
+            key = sample.lower().strip()
+            if key in owner and owner[key] != name:
+                problems.append(LintProblem(where, f"also a sample of {owner[key]}; make the templates disjoint"))
+            owner.setdefault(key, name)
+        for slot in slots:
+            if slot not in used:
+                problems.append(LintProblem(f"{name}.{slot}", "declared slot is used by no sample"))
+        if not name.startswith(BUILTIN_PREFIX) and len(set(samples)) < MIN_CUSTOM_SAMPLES:
+            problems.append(
+                LintProblem(name, f"{len(set(samples))} distinct samples; custom intents need {MIN_CUSTOM_SAMPLES}+")
+            )
+    return problems

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by ./run.sh and ./test.sh: system libraries (when we may install them), a virtual
+# environment in .venv, and the project installed into it. Re-running is cheap: a stamp records what was installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+extras=${1:-}
+
+need_apt=()
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || need_apt+=(libportaudio2)
+ldconfig -p 2>/dev/null | grep -q libsndfile.so.1 || need_apt+=(libsndfile1)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing system packages: ${need_apt[*]}" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; } >/dev/null 2>&1 \
+      || echo "setup: could not install ${need_apt[*]} (continuing: the bundled fallbacks are used)" >&2
+  else
+    echo "setup: optional system packages missing: ${need_apt[*]} (install them with your package manager;" \
+         "the bundled fallbacks are used meanwhile)" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.hamstring-installed
+want="$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras}"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  spec="."
+  [ -n "$extras" ] && spec=".[${extras}]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+  echo "$want" > "$stamp"
+fi
