@@ -1,0 +1,179 @@
+"""A conversation with the skill as Alexa would hold it: real request envelopes, one session, attributes carried over.
+
+The CLI (`hamstring ask/chat`) and the offline voice assistant both talk to the skill only through this class.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from intents.language import FALLBACK_INTENT
+from intents.matcher import Match, Matcher, default_matcher
+
+from .invoke import invoke
+from .reply import ssml_to_text
+
+# Alexa sends the skill's own id; local front ends use this one (and `hamstring serve` accepts it on loopback).
+LOCAL_APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-hamstringlocal"
+LOCAL_USER_ID = "amzn1.ask.account.LOCAL"
+LOCAL_DEVICE_ID = "amzn1.ask.device.LOCAL"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_request(
+    request: dict[str, Any],
+    *,
+    session_id: str,
+    new: bool,
+    attributes: dict[str, Any] | None,
+    application_id: str = LOCAL_APPLICATION_ID,
+) -> dict[str, Any]:
+    """A complete Alexa request envelope around a `request` body (type, intent...)."""
+    body = {
+        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+        "timestamp": _now(),
+        "locale": "en-US",
+        **request,
+    }
+    application = {"applicationId": application_id}
+    user = {"userId": LOCAL_USER_ID}
+    return {
+        "version": "1.0",
+        "session": {
+            "new": new,
+            "sessionId": session_id,
+            "application": application,
+            "attributes": attributes or {},
+            "user": user,
+        },
+        "context": {
+            "System": {
+                "application": application,
+                "user": user,
+                "device": {"deviceId": LOCAL_DEVICE_ID, "supportedInterfaces": {}},
+                "apiEndpoint": "https://api.amazonalexa.com",
+            }
+        },
+        "request": body,
+    }
+
+
+def intent_request(match: Match) -> dict[str, Any]:
+    slots = {name: {"name": name, "value": value, "confirmationStatus": "NONE"} for name, value in match.slots.items()}
+    return {
+        "type": "IntentRequest",
+        "dialogState": "COMPLETED",
+        "intent": {"name": match.intent, "confirmationStatus": "NONE", "slots": slots},
+    }
+
+
+@dataclass
+class TurnRecord:
+    """One turn, in the shape of the `--json` contract."""
+
+    utterance: str | None
+    intent: str | None
+    slots: dict[str, str]
+    topic: str | None
+    step: int | None
+    speech: str
+    ssml: str
+    reprompt: str | None
+    end_session: bool
+    request: dict[str, Any]
+    response: dict[str, Any]
+    skill_ms: float = field(default=0.0, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("skill_ms")
+        return data
+
+
+def record_from(utterance: str | None, request: dict, response: dict, skill_ms: float = 0.0) -> TurnRecord:
+    body = response.get("response") or {}
+    ssml = (body.get("outputSpeech") or {}).get("ssml") or (body.get("outputSpeech") or {}).get("text") or ""
+    reprompt_speech = ((body.get("reprompt") or {}).get("outputSpeech") or {})
+    reprompt = reprompt_speech.get("ssml") or reprompt_speech.get("text")
+    attributes = response.get("sessionAttributes") or {}
+    intent = (request["request"].get("intent") or {})
+    return TurnRecord(
+        utterance=utterance,
+        intent=intent.get("name"),
+        slots={k: v.get("value") for k, v in (intent.get("slots") or {}).items()},
+        topic=attributes.get("topic"),
+        step=attributes.get("step"),
+        speech=ssml_to_text(ssml),
+        ssml=ssml,
+        reprompt=ssml_to_text(reprompt) if reprompt else None,
+        end_session=bool(body.get("shouldEndSession")),
+        request=request,
+        response=response,
+        skill_ms=skill_ms,
+    )
+
+
+class Conversation:
+    """Holds one Alexa session at a time; after a turn that ends it, the next utterance opens a new one."""
+
+    def __init__(
+        self,
+        matcher: Matcher | None = None,
+        skill: Callable[[dict], dict] = invoke,
+        application_id: str = LOCAL_APPLICATION_ID,
+    ) -> None:
+        self.matcher = matcher or default_matcher()
+        self.skill = skill
+        self.application_id = application_id
+        self.session_id: str | None = None
+        self.attributes: dict[str, Any] = {}
+
+    @property
+    def open(self) -> bool:
+        return self.session_id is not None
+
+    def understand(self, utterance: str) -> dict[str, Any]:
+        """The request body Alexa would send for this utterance in the current session state."""
+        if self.matcher.is_launch(utterance):
+            return {"type": "LaunchRequest"} if not self.open else intent_request(Match("AMAZON.NavigateHomeIntent"))
+        text = self.matcher.strip_invocation(utterance) if not self.open else utterance
+        if not text:
+            return {"type": "LaunchRequest"} if not self.open else intent_request(Match(FALLBACK_INTENT))
+        return intent_request(self.matcher.match(text))
+
+    def say(self, utterance: str) -> TurnRecord:
+        return self.send(self.understand(utterance), utterance)
+
+    def send(self, request: dict[str, Any], utterance: str | None = None) -> TurnRecord:
+        new = not self.open
+        if new:
+            self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+            self.attributes = {}
+        envelope = build_request(
+            request,
+            session_id=self.session_id or "",
+            new=new,
+            attributes=self.attributes,
+            application_id=self.application_id,
+        )
+        started = time.perf_counter()
+        response = self.skill(envelope)
+        record = record_from(utterance, envelope, response, (time.perf_counter() - started) * 1000)
+        if record.end_session or request["type"] == "SessionEndedRequest":
+            self.session_id, self.attributes = None, {}
+        else:
+            self.attributes = response.get("sessionAttributes") or {}
+        return record
+
+    def close(self, reason: str = "USER_INITIATED") -> TurnRecord | None:
+        """End an open session the way Alexa does when the user walks away."""
+        if not self.open:
+            return None
+        return self.send({"type": "SessionEndedRequest", "reason": reason})

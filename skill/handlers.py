@@ -1,0 +1,263 @@
+"""The Alexa skill: ask-sdk-core handlers. They pick content and phrasing; all text comes from skill/content/.
+
+`build_skill()` is the one skill object that Alexa (Flask or Lambda), the CLI and the offline assistant all call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import get_slot_value, is_intent_name, is_request_type
+from ask_sdk_model import Response
+
+from intents.language import load_language
+
+from .content import TREATMENT, Content, Dialog, Section, load_content, load_dialog
+from .reply import Reply, respond
+from .state import ConversationState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    """What every handler works with: the request, the content, a seeded phrasing source and the state."""
+
+    handler_input: HandlerInput
+    content: Content
+    dialog: Dialog
+    rng: random.Random
+    previous: ConversationState  # as the last turn left it
+    state: ConversationState  # what this turn will leave
+
+    def say(self, key: str, **values: object) -> str:
+        return self.dialog.pick(key, self.rng, **values)
+
+    def opening(self) -> list[str]:
+        """The disclaimer, once per session, before the first answer."""
+        if self.state.disclaimed:
+            return []
+        self.state.disclaimed = True
+        return [self.content.disclaimer_spoken]
+
+    def card(self, section: Section) -> tuple[str, str]:
+        title = self.say("card_title", title=section.title)
+        return title, f"{section.card_text()}\n\n{self.content.disclaimer_full}"
+
+    def reply(self, parts: list[str], reprompt: str | None, **kwargs) -> Response:
+        return respond(self.handler_input, Reply(parts, reprompt, state=self.state, **kwargs))
+
+
+def _turn(handler_input: HandlerInput) -> Turn:
+    request = handler_input.request_envelope.request
+    previous = ConversationState.from_attributes(handler_input.attributes_manager.session_attributes)
+    # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
+    rng = random.Random(getattr(request, "request_id", None) or "")
+    return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn())
+
+
+# -- shared replies --------------------------------------------------------------------------------------------------
+def answer_topic(turn: Turn, topic: str) -> Response:
+    if topic == TREATMENT:
+        return read_step(turn, 1, intro=True)
+    section = turn.content.sections[topic]
+    turn.state.topic = topic
+    turn.state.offer = topic if section.more else None
+    follow = turn.say("more_prompt") if section.more else turn.say("anything_else")
+    reprompt = turn.say("more_reprompt") if section.more else turn.say("anything_else_reprompt")
+    return turn.reply([*turn.opening(), section.short_text(), follow], reprompt, card=turn.card(section))
+
+
+def give_more(turn: Turn, topic: str) -> Response:
+    section = turn.content.sections[topic]
+    turn.state.topic = topic
+    return turn.reply(
+        [section.more_text(), turn.say("anything_else")], turn.say("anything_else_reprompt"), card=turn.card(section)
+    )
+
+
+def read_step(turn: Turn, number: int, intro: bool = False, note: str | None = None) -> Response:
+    section = turn.content.sections[TREATMENT]
+    turn.state.topic, turn.state.step, turn.state.position = TREATMENT, number, number
+    parts = [*turn.opening()]
+    if intro:
+        parts.append(turn.say("treatment_intro"))
+    if note:
+        parts.append(note)
+    parts += [turn.say("step_label", n=number), section.step_text(number)]
+    if number < len(section.steps):
+        parts.append(turn.say("step_prompt", next=number + 1))
+        reprompt = turn.say("step_reprompt")
+    else:
+        parts += [turn.say("last_step"), turn.say("anything_else")]
+        reprompt = turn.say("anything_else_reprompt")
+    return turn.reply(parts, reprompt, card=turn.card(section))
+
+
+def next_step(turn: Turn) -> Response:
+    position = turn.previous.position
+    if position is None:
+        return not_in_steps(turn)
+    if position >= len(turn.content.sections[TREATMENT].steps):
+        turn.state.topic = TREATMENT
+        return turn.reply([turn.say("last_step"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
+    return read_step(turn, position + 1)
+
+
+def not_in_steps(turn: Turn) -> Response:
+    return turn.reply([turn.say("not_in_steps")], turn.say("anything_else_reprompt"))
+
+
+def goodbye(turn: Turn) -> Response:
+    return turn.reply([turn.say("goodbye")], None, end_session=True)
+
+
+def welcome(turn: Turn, greeting_key: str) -> Response:
+    turn.state.position = None
+    parts = [turn.say(greeting_key), *turn.opening()]
+    if greeting_key == "welcome":
+        parts.append(turn.say("welcome_question"))
+    return turn.reply(parts, turn.say("anything_else_reprompt"))
+
+
+def fallback(turn: Turn) -> Response:
+    # Keep the offer and the step position: a misheard "next" must not lose the user's place.
+    turn.state.offer = turn.previous.offer
+    return turn.reply([turn.say("fallback"), turn.say("fallback_hint")], turn.say("anything_else_reprompt"))
+
+
+# -- the skill --------------------------------------------------------------------------------------------------------
+def is_any_intent(*names: str):
+    """Predicate: the request is an IntentRequest for one of `names`."""
+    return lambda handler_input: any(is_intent_name(name)(handler_input) for name in names)
+
+
+def is_topic_intent(handler_input: HandlerInput) -> bool:
+    return is_any_intent(*load_language().topic_by_intent)(handler_input)
+
+
+def build_skill_builder() -> SkillBuilder:
+    sb = SkillBuilder()
+
+    @sb.request_handler(can_handle_func=is_request_type("LaunchRequest"))
+    def launch(handler_input: HandlerInput) -> Response:
+        return welcome(_turn(handler_input), "welcome")
+
+    @sb.request_handler(can_handle_func=is_topic_intent)
+    def topic(handler_input: HandlerInput) -> Response:
+        name = handler_input.request_envelope.request.intent.name
+        return answer_topic(_turn(handler_input), load_language().topic_by_intent[name])
+
+    @sb.request_handler(can_handle_func=is_any_intent("AMAZON.YesIntent", "MoreIntent"))
+    def yes_or_more(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        if turn.previous.offer:
+            return give_more(turn, turn.previous.offer)
+        if turn.previous.step is not None:
+            return next_step(turn)
+        if is_intent_name("MoreIntent")(handler_input) and turn.previous.topic:
+            turn.state.topic = turn.previous.topic
+            return turn.reply([turn.say("more_done"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
+        return turn.reply([turn.say("acknowledge"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.NoIntent"))
+    def no(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        if turn.previous.offer or turn.previous.step is not None:
+            return turn.reply([turn.say("acknowledge"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
+        return goodbye(turn)
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.NextIntent"))
+    def next_intent(handler_input: HandlerInput) -> Response:
+        return next_step(_turn(handler_input))
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.PreviousIntent"))
+    def previous_intent(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        position = turn.previous.position
+        if position is None:
+            return not_in_steps(turn)
+        if position <= 1:
+            return read_step(turn, 1, note=turn.say("first_step_already"))
+        return read_step(turn, position - 1)
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.RepeatIntent"))
+    def repeat(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        if turn.previous.step is not None:
+            return read_step(turn, turn.previous.step)
+        if turn.previous.last_speech:
+            # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
+            turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
+            return turn.reply([turn.previous.last_speech], turn.previous.last_reprompt)
+        return turn.reply([turn.say("nothing_to_repeat"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StartOverIntent"))
+    def start_over(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        if turn.previous.position is not None:
+            return read_step(turn, 1)
+        return welcome(turn, "welcome_back")
+
+    @sb.request_handler(can_handle_func=is_intent_name("GoToStepIntent"))
+    def go_to_step(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        count = len(turn.content.sections[TREATMENT].steps)
+        raw = get_slot_value(handler_input, "step")
+        number = int(raw) if raw and raw.isdigit() else None
+        if number is None or not 1 <= number <= count:
+            return turn.reply([turn.say("no_such_step", count=count)], turn.say("step_reprompt"))
+        return read_step(turn, number)
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.HelpIntent"))
+    def help_intent(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        help_text = turn.say("help")
+        card = (turn.say("card_title", title="Help"), f"{help_text}\n\n{turn.content.disclaimer_full}")
+        turn.state.disclaimed = True
+        parts = [help_text, turn.content.disclaimer_spoken, turn.say("help_question")]
+        return turn.reply(parts, turn.say("anything_else_reprompt"), card=card)
+
+    @sb.request_handler(can_handle_func=is_any_intent("AMAZON.StopIntent", "AMAZON.CancelIntent"))
+    def stop(handler_input: HandlerInput) -> Response:
+        return goodbye(_turn(handler_input))
+
+    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.NavigateHomeIntent"))
+    def navigate_home(handler_input: HandlerInput) -> Response:
+        return welcome(_turn(handler_input), "welcome_back")
+
+    @sb.request_handler(can_handle_func=is_request_type("SessionEndedRequest"))
+    def session_ended(handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        log.info("session ended: %s", getattr(request.reason, "value", request.reason))
+        return handler_input.response_builder.response
+
+    # Registered last: AMAZON.FallbackIntent, and any intent this code does not know (a model newer than the code),
+    # get the fallback answer; request types nobody claims get an empty, valid response.
+    @sb.request_handler(can_handle_func=is_request_type("IntentRequest"))
+    def fallback_or_unknown_intent(handler_input: HandlerInput) -> Response:
+        return fallback(_turn(handler_input))
+
+    @sb.request_handler(can_handle_func=lambda _: True)
+    def unknown_request(handler_input: HandlerInput) -> Response:
+        log.info("unhandled request type: %s", handler_input.request_envelope.request.object_type)
+        return handler_input.response_builder.response
+
+    @sb.exception_handler(can_handle_func=lambda _i, _e: True)
+    def on_error(handler_input: HandlerInput, exception: Exception) -> Response:
+        log.exception("skill error: %s", exception)
+        turn = _turn(handler_input)
+        return turn.reply([turn.say("error"), turn.say("error_reprompt")], turn.say("error_reprompt"))
+
+    return sb
+
+
+@lru_cache(maxsize=1)
+def build_skill() -> CustomSkill:
+    return build_skill_builder().create()
