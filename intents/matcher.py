@@ -40,7 +40,10 @@ CONTRACTIONS = {
     "isn't": "is not", "aren't": "are not", "you're": "you are", "we're": "we are", "there's": "there is",
     "how's": "how is", "where's": "where is", "who's": "who is", "let's": "let us", "shouldn't": "should not",
 }
-_DIGIT_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+_DIGIT_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+).split()
 _SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 
 

@@ -27,6 +27,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def new_id(kind: str) -> str:
+    return f"amzn1.echo-api.{kind}.{uuid.uuid4()}"
+
+
 def build_request(
     request: dict[str, Any],
     *,
@@ -34,10 +38,11 @@ def build_request(
     new: bool,
     attributes: dict[str, Any] | None,
     application_id: str = LOCAL_APPLICATION_ID,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """A complete Alexa request envelope around a `request` body (type, intent...)."""
     body = {
-        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+        "requestId": request_id or new_id("request"),
         "timestamp": _now(),
         "locale": "en-US",
         **request,
@@ -128,8 +133,10 @@ class Conversation:
         matcher: Matcher | None = None,
         skill: Callable[[dict], dict] = invoke,
         application_id: str = LOCAL_APPLICATION_ID,
+        new_id: Callable[[str], str] = new_id,
     ) -> None:
         self.matcher = matcher or default_matcher()
+        self.new_id = new_id  # tests pass a counter, making the (request-id seeded) phrasing reproducible
         self.skill = skill
         self.application_id = application_id
         self.session_id: str | None = None
@@ -154,7 +161,7 @@ class Conversation:
     def send(self, request: dict[str, Any], utterance: str | None = None) -> TurnRecord:
         new = not self.open
         if new:
-            self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+            self.session_id = self.new_id("session")
             self.attributes = {}
         envelope = build_request(
             request,
@@ -162,6 +169,7 @@ class Conversation:
             new=new,
             attributes=self.attributes,
             application_id=self.application_id,
+            request_id=self.new_id("request"),
         )
         started = time.perf_counter()
         response = self.skill(envelope)

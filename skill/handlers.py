@@ -13,7 +13,7 @@ from functools import lru_cache
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_core.utils import get_slot_value, is_intent_name, is_request_type
+from ask_sdk_core.utils import get_slot, is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from intents.language import load_language
@@ -195,7 +195,8 @@ def build_skill_builder() -> SkillBuilder:
         if turn.previous.last_speech:
             # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
             turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
-            return turn.reply([turn.previous.last_speech], turn.previous.last_reprompt)
+            card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
+            return turn.reply([turn.previous.last_speech], turn.previous.last_reprompt, card=card)
         return turn.reply([turn.say("nothing_to_repeat"), turn.say("help_question")], turn.say("anything_else_reprompt"))
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StartOverIntent"))
@@ -209,7 +210,8 @@ def build_skill_builder() -> SkillBuilder:
     def go_to_step(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
         count = len(turn.content.sections[TREATMENT].steps)
-        raw = get_slot_value(handler_input, "step")
+        slot = get_slot(handler_input, "step")
+        raw = slot.value if slot is not None else None
         number = int(raw) if raw and raw.isdigit() else None
         if number is None or not 1 <= number <= count:
             return turn.reply([turn.say("no_such_step", count=count)], turn.say("step_reprompt"))

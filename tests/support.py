@@ -1,0 +1,35 @@
+"""Shared test helpers. Everything runs the real matcher and the real skill; nothing is mocked."""
+# Kept out of conftest.py so test modules can import these helpers explicitly.
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def load_data(name: str):
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The installed console entry point, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "skill.cli", *args],
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
+        capture_output=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+
+def counting_ids(name: str):
+    """Deterministic request/session ids: the skill seeds its phrasing choice with them."""
+    counter = iter(range(1_000_000))
+    return lambda kind: f"test.{name}.{kind}.{next(counter)}"

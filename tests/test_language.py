@@ -1,0 +1,116 @@
+"""The language source: templates, the generated Alexa models, their lint, and their staleness check."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+
+from intents.alexa_model import MIN_CUSTOM_SAMPLES, REQUIRED_BUILTINS, build_model, lint_model
+from intents.assets import MODELS_DIR, generated_files
+from intents.language import load_language
+from intents.matcher import default_matcher
+
+from .support import ROOT, load_data, run_cli
+
+LANGUAGE = load_language()
+MODEL = build_model(LANGUAGE)
+TEMPLATE_CASES = [
+    (sentence, case["intent"]) for case in load_data("sentences.yaml")["tests"] for sentence in case["sentences"]
+]
+
+
+@pytest.mark.parametrize("sentence,expected", TEMPLATE_CASES, ids=[c[0] for c in TEMPLATE_CASES])
+def test_template_sentence(sentence, expected):
+    match = default_matcher().match(sentence)
+    assert (match.intent, match.method) == (expected["name"], "template")
+    assert match.slots == expected.get("slots", {})
+
+
+@pytest.mark.parametrize("case", load_data("known_failures.yaml"), ids=lambda c: c["text"])
+def test_known_failure_still_fails(case):
+    assert default_matcher().match(case["text"]).intent != case["intent"], "fixed: remove it from known_failures.yaml"
+
+
+def test_generated_model_passes_lint():
+    assert lint_model(MODEL) == []
+
+
+def test_model_shape():
+    lm = MODEL["interactionModel"]["languageModel"]
+    assert lm["invocationName"] == "hamstring helper"
+    intents = {i["name"]: i for i in lm["intents"]}
+    for builtin in REQUIRED_BUILTINS + ("AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.NextIntent",
+                                        "AMAZON.PreviousIntent", "AMAZON.RepeatIntent", "AMAZON.StartOverIntent"):
+        assert builtin in intents
+    for name in LANGUAGE.topic_by_intent:
+        assert len(set(intents[name]["samples"])) >= MIN_CUSTOM_SAMPLES
+    assert intents["GoToStepIntent"]["slots"] == [{"name": "step", "type": "AMAZON.NUMBER"}]
+    assert all("{step}" in s for s in intents["GoToStepIntent"]["samples"])
+    assert set(LANGUAGE.locales) == {"en-US", "en-GB", "en-CA", "en-AU", "en-IN"}
+
+
+def _broken(mutate):
+    model = copy.deepcopy(MODEL)
+    mutate({i["name"]: i for i in model["interactionModel"]["languageModel"]["intents"]}, model)
+    return [p.message for p in lint_model(model)]
+
+
+@pytest.mark.parametrize(
+    "mutate,complaint",
+    [
+        (lambda i, m: i["CausesIntent"]["samples"].append(i["TreatmentIntent"]["samples"][0]), "also a sample of"),
+        (lambda i, m: i["CausesIntent"]["samples"].append("why {when} cramps"), "not declared"),
+        (lambda i, m: i["GoToStepIntent"].__setitem__("samples", ["go to step"] * 30), "used by no sample"),
+        (lambda i, m: i["MoreIntent"].__setitem__("samples", ["more", "go on"]), "distinct samples"),
+        (lambda i, m: i["CausesIntent"]["samples"].append("what causes 3 cramps"), "only lowercase letters"),
+        (lambda i, m: m["interactionModel"]["languageModel"]["intents"].remove(i["AMAZON.HelpIntent"]),
+         "required built-in"),
+        (lambda i, m: m["interactionModel"]["languageModel"].__setitem__("invocationName", "helper"), "2+ lowercase"),
+    ],
+    ids=["shared sample", "undeclared slot", "unused slot", "too few samples", "digits", "missing builtin",
+         "invocation name"],
+)
+def test_lint_catches(mutate, complaint):
+    assert any(complaint in message for message in _broken(mutate))
+
+
+def test_committed_assets_are_current():
+    result = run_cli("assets", "check")
+    assert result.returncode == 0, result.stderr.decode()
+
+
+def test_stale_asset_is_reported_in_one_line(tmp_path):
+    for relative in generated_files():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / relative, tmp_path / relative)
+    path = tmp_path / MODELS_DIR / "en-GB.json"
+    model = json.loads(path.read_text())
+    model["interactionModel"]["languageModel"]["intents"][0]["samples"].pop()
+    path.write_text(json.dumps(model, indent=2))
+    result = run_cli("assets", "check", "--root", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "en-GB.json is stale" in lines[0]
+    assert run_cli("assets", "build", "--root", str(tmp_path)).returncode == 0
+    assert run_cli("assets", "check", "--root", str(tmp_path)).returncode == 0
+
+
+def test_template_references_resolve():
+    """Every <rule> and {list} a template uses exists (hassil would fail at match time otherwise)."""
+    import re
+
+    rules = set(LANGUAGE.raw["expansion_rules"])
+    lists = set(LANGUAGE.raw.get("lists", {}))
+    texts = [t for spec in LANGUAGE.intents.values() for t in spec.templates] + list(
+        LANGUAGE.raw["expansion_rules"].values()
+    )
+    for text in texts:
+        for rule in re.findall(r"<([^>]+)>", text):
+            assert rule in rules, f"<{rule}> in {text!r}: add it under expansion_rules"
+        for name in re.findall(r"\{([^}]+)\}", text):
+            assert name in lists, f"{{{name}}} in {text!r}: add it under lists"
+    used = {r for t in texts for r in re.findall(r"<([^>]+)>", t)}
+    assert rules <= used, f"unused expansion rules: {sorted(rules - used)}"
