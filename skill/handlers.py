@@ -196,7 +196,8 @@ def build_skill_builder() -> SkillBuilder:
             # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
             turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
             card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
-            return turn.reply([turn.previous.last_speech], turn.previous.last_reprompt, card=card)
+            reprompt = turn.previous.last_reprompt or turn.say("anything_else_reprompt")
+            return turn.reply([turn.previous.last_speech], reprompt, card=card)
         return turn.reply([turn.say("nothing_to_repeat"), turn.say("help_question")], turn.say("anything_else_reprompt"))
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StartOverIntent"))

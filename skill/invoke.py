@@ -7,6 +7,7 @@ from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
+from ask_sdk_model.request import Request
 
 from .handlers import build_skill
 
@@ -59,8 +60,15 @@ def to_request_envelope(body: dict) -> RequestEnvelope:
         raise EnvelopeError(f"not an Alexa request envelope: {str(error).splitlines()[0]}") from None
 
 
+# What a skill answers to a request it has nothing to say to: valid, silent, session left as Alexa keeps it.
+EMPTY_RESPONSE = {"version": "1.0", "response": {}}
+
+
 def invoke(body: dict) -> dict:
     """Run one request envelope (already checked) through the skill; returns the response envelope as JSON data."""
-    envelope = to_request_envelope(check_envelope(body))
+    if check_envelope(body)["request"]["type"] not in Request.discriminator_value_class_map:
+        # A request type newer than the SDK's model: Alexa still expects a valid answer, not an error.
+        return dict(EMPTY_RESPONSE)
+    envelope = to_request_envelope(body)
     response = build_skill().invoke(request_envelope=envelope, context=None)
     return _serializer.serialize(response)
