@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-extras=${1:-}
+extras=${1:-server,voice}
 
 need_apt=()
+libs=$(ldconfig -p 2>/dev/null || true)   # read once: `ldconfig | grep -q` trips pipefail on SIGPIPE
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
-ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || need_apt+=(libportaudio2)
-ldconfig -p 2>/dev/null | grep -q libsndfile.so.1 || need_apt+=(libsndfile1)
+grep -q libportaudio.so.2 <<<"$libs" || need_apt+=(libportaudio2)
+grep -q libsndfile.so.1 <<<"$libs" || need_apt+=(libsndfile1)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${need_apt[*]}" >&2
@@ -31,6 +32,8 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   spec="."
   [ -n "$extras" ] && spec=".[${extras}]"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+  echo "setup: installing $spec into .venv (first run takes a minute)" >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" > .venv/install.log 2>&1 \
+    || { cat .venv/install.log >&2; echo "setup: pip install failed (log above)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

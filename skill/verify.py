@@ -1,0 +1,214 @@
+"""Alexa request verification, as Amazon documents it for skills hosted as web services.
+
+Checks, in order: the SignatureCertChainUrl is Amazon's; the chain it names leads to a trusted root, is in date and
+names echo-api.amazon.com; Signature-256 is a valid SHA-256/RSA signature of the raw body by that certificate; and,
+once the body is parsed, the request is fresh (150 s) and addressed to one of our skill ids. Every failure raises
+VerificationFailed with a one-line reason; the web layer turns it into a 400.
+
+Built on `cryptography` (its X.509 path validation), because flask-ask-sdk's verifier does not import on current
+OpenSSL builds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+import threading
+import urllib.error
+import urllib.request
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Mapping
+from urllib.parse import unquote, urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import verification
+
+from .skill_id import VerificationFailed, check_skill_id
+
+CERT_URL_SCHEME = "https"
+CERT_URL_HOST = "s3.amazonaws.com"
+CERT_URL_PORT = 443
+CERT_URL_PATH_PREFIX = "/echo.api/"
+SIGNING_NAME = "echo-api.amazon.com"
+MAX_REQUEST_AGE = timedelta(seconds=150)
+FETCH_TIMEOUT_S = 2.0
+MAX_CHAIN_BYTES = 64 * 1024
+CHAIN_CACHE_SIZE = 16
+HEADER_CHAIN_URL = "SignatureCertChainUrl"
+HEADER_SIGNATURE = "Signature-256"
+
+Fetcher = Callable[[str], bytes]
+Clock = Callable[[], datetime]
+
+
+def check_chain_url(url: str) -> str:
+    """Amazon's rules for SignatureCertChainUrl; returns the URL if it passes."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise VerificationFailed("certificate chain URL is malformed") from None
+    if parts.scheme.lower() != CERT_URL_SCHEME:
+        raise VerificationFailed("certificate chain URL must use https")
+    if (parts.hostname or "").lower() != CERT_URL_HOST:
+        raise VerificationFailed("certificate chain URL host must be s3.amazonaws.com")
+    if port is not None and port != CERT_URL_PORT:
+        raise VerificationFailed("certificate chain URL port must be 443")
+    # Normalize before comparing, so /echo.api/../x cannot pass; the prefix itself is case-sensitive.
+    path = posixpath.normpath(unquote(parts.path)) if parts.path else ""
+    if not (path + "/").startswith(CERT_URL_PATH_PREFIX) or path + "/" == CERT_URL_PATH_PREFIX:
+        raise VerificationFailed("certificate chain URL path must start with /echo.api/")
+    return url
+
+
+def fetch_chain(url: str) -> bytes:
+    """Download a PEM chain: short timeout, size cap, no redirects to elsewhere."""
+    request = urllib.request.Request(url, headers={"User-Agent": "hamstring-cramp-helper"})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as response:
+            data = response.read(MAX_CHAIN_BYTES + 1)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise VerificationFailed(f"certificate chain could not be fetched: {error}") from None
+    if len(data) > MAX_CHAIN_BYTES:
+        raise VerificationFailed("certificate chain is too large")
+    return data
+
+
+def load_roots(pem: bytes) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem)
+
+
+def default_roots() -> list[x509.Certificate]:
+    import certifi
+
+    with open(certifi.where(), "rb") as handle:
+        return load_roots(handle.read())
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class _Trusted:
+    leaf: x509.Certificate
+    not_before: datetime
+    not_after: datetime
+
+
+class RequestVerifier:
+    """Thread-safe; one per process. The chain cache is bounded and entries live until the certificate expires."""
+
+    def __init__(
+        self,
+        skill_ids: Iterable[str],
+        roots: list[x509.Certificate] | None = None,
+        fetch: Fetcher = fetch_chain,
+        clock: Clock = _utc_now,
+        cache_size: int = CHAIN_CACHE_SIZE,
+    ) -> None:
+        self.skill_ids = frozenset(s.strip() for s in skill_ids if s.strip())
+        if not self.skill_ids:
+            raise ValueError("at least one Alexa skill id is needed")
+        self._store = verification.Store(roots if roots is not None else default_roots())
+        self._fetch = fetch
+        self._clock = clock
+        self._cache: OrderedDict[str, _Trusted] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- before the body is parsed --------------------------------------------------------------------------------
+    def verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+        url = headers.get(HEADER_CHAIN_URL)
+        signature_b64 = headers.get(HEADER_SIGNATURE)
+        if not url:
+            raise VerificationFailed(f"{HEADER_CHAIN_URL} header missing")
+        if not signature_b64:
+            raise VerificationFailed(f"{HEADER_SIGNATURE} header missing")
+        try:
+            signature = base64.b64decode(signature_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise VerificationFailed(f"{HEADER_SIGNATURE} is not base64") from None
+        leaf = self._trusted_leaf(check_chain_url(url))
+        key = leaf.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise VerificationFailed("signing certificate does not hold an RSA key")
+        try:
+            key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            raise VerificationFailed("signature does not match the request body") from None
+
+    def _trusted_leaf(self, url: str) -> x509.Certificate:
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None:
+                self._cache.move_to_end(url)
+        if cached is not None and cached.not_before <= now <= cached.not_after:
+            return cached.leaf
+        trusted = self._validate(self._fetch(url), now)
+        with self._lock:
+            self._cache[url] = trusted
+            self._cache.move_to_end(url)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return trusted.leaf
+
+    def _validate(self, pem: bytes, now: datetime) -> _Trusted:
+        try:
+            chain = x509.load_pem_x509_certificates(pem)
+        except ValueError:
+            raise VerificationFailed("certificate chain is not valid PEM") from None
+        leaf, intermediates = chain[0], chain[1:]
+        if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+            raise VerificationFailed("signing certificate is expired or not yet valid")
+        try:
+            names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            dns_names = names.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            dns_names = []
+        if SIGNING_NAME not in dns_names:
+            raise VerificationFailed(f"signing certificate is not issued to {SIGNING_NAME}")
+        verifier = (
+            verification.PolicyBuilder()
+            .store(self._store)
+            .time(now)
+            .build_server_verifier(verification.DNSName(SIGNING_NAME))
+        )
+        try:
+            verifier.verify(leaf, intermediates)
+        except verification.VerificationError as error:
+            raise VerificationFailed(f"certificate chain is not trusted: {str(error).splitlines()[0]}") from None
+        return _Trusted(leaf, leaf.not_valid_before_utc, leaf.not_valid_after_utc)
+
+    # -- after the body is parsed ---------------------------------------------------------------------------------
+    def verify_envelope(self, envelope: dict) -> None:
+        self.check_timestamp(envelope)
+        check_skill_id(envelope, self.skill_ids)
+
+    def check_timestamp(self, envelope: dict) -> None:
+        raw = (envelope.get("request") or {}).get("timestamp")
+        sent = parse_timestamp(raw)
+        if sent is None:
+            raise VerificationFailed("request timestamp missing or malformed")
+        if abs(self._clock() - sent) > MAX_REQUEST_AGE:
+            raise VerificationFailed("request timestamp is more than 150 seconds away")
+
+
+def parse_timestamp(raw: object) -> datetime | None:
+    """Alexa sends ISO 8601 (UTC); a few event types send epoch milliseconds."""
+    try:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return datetime.fromtimestamp(raw / 1000, timezone.utc)
+        if isinstance(raw, str):
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
