@@ -26,8 +26,8 @@ _LAUNCH_WORDS = {"alexa", "amazon", "echo", "skill", "app", "launch", "ask", "te
 
 
 def alexa_samples(language: Language, intent: str) -> list[str]:
-    """Sample utterances for one custom intent: every template contributes, slots stay `{slot}`."""
-    samples: list[str] = []
+    """Sample utterances for one custom intent: its canonical phrasings, then every template's, slots as `{slot}`."""
+    samples: list[str] = list(language.intents[intent].canonical)
     for index, sentence in enumerate(language.sentences(intent)):
         samples.extend(
             language.expansions(sentence.expression, keep_slots=True, limit=SAMPLES_PER_TEMPLATE, seed=index)

@@ -45,6 +45,7 @@ class IntentSpec:
     templates: tuple[str, ...]
     topic: str | None = None
     slot_types: dict[str, str] = field(default_factory=dict)
+    canonical: tuple[str, ...] = ()
 
     @property
     def is_builtin(self) -> bool:
@@ -206,12 +207,16 @@ def load_language(path: Path | None = None) -> Language:
         templates: list[str] = []
         topic = None
         slot_types: dict[str, str] = {}
+        canonical: list[str] = []
         for data in body["data"]:
             templates.extend(data["sentences"])
             metadata = data.get("metadata") or {}
             topic = metadata.get("topic", topic)
             slot_types.update(metadata.get("alexa_slot_types", {}))
-        specs[name] = IntentSpec(name=name, templates=tuple(templates), topic=topic, slot_types=slot_types)
+            canonical.extend(metadata.get("canonical", []))
+        specs[name] = IntentSpec(
+            name=name, templates=tuple(templates), topic=topic, slot_types=slot_types, canonical=tuple(canonical)
+        )
     skill = raw["skill"]
     return Language(
         path=path,

@@ -160,4 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the canonical module, not this __main__ copy, so exception classes match across modules.
+    from skill.cli import main as canonical_main
+
+    sys.exit(canonical_main())

@@ -55,14 +55,14 @@ def _ca_cert(subject: str, key, issuer_name: x509.Name, issuer_key, not_before, 
 
 
 @dataclass
-class TestCA:
+class PrivateCA:
     root: x509.Certificate
     root_key: rsa.RSAPrivateKey
     intermediate: x509.Certificate
     intermediate_key: rsa.RSAPrivateKey
 
     @classmethod
-    def create(cls) -> "TestCA":
+    def create(cls) -> "PrivateCA":
         now = datetime.now(timezone.utc)
         root_key, intermediate_key = _key(), _key()
         root = _ca_cert("Test Root", root_key, _name("Test Root"), root_key,

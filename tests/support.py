@@ -20,7 +20,7 @@ def load_data(name: str):
 def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The installed console entry point, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "skill.cli", *args],
+        [sys.executable, "-m", "skill", *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
         timeout=timeout,

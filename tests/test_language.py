@@ -114,3 +114,11 @@ def test_template_references_resolve():
             assert name in lists, f"{{{name}}} in {text!r}: add it under lists"
     used = {r for t in texts for r in re.findall(r"<([^>]+)>", t)}
     assert rules <= used, f"unused expansion rules: {sorted(rules - used)}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in LANGUAGE.intents.items() if s.canonical))
+def test_canonical_phrasings_match_their_intent_and_reach_alexa(name):
+    samples = {i["name"]: set(i["samples"]) for i in MODEL["interactionModel"]["languageModel"]["intents"]}
+    for phrase in LANGUAGE.intents[name].canonical:
+        assert default_matcher().match(phrase).intent == name, phrase
+        assert phrase in samples[name]
