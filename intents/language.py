@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterator
@@ -65,11 +65,11 @@ class Language:
     launch: tuple[Sentence, ...]
     invocation_prefix: Sentence
 
-    @property
+    @cached_property
     def topic_by_intent(self) -> dict[str, str]:
         return {name: spec.topic for name, spec in self.intents.items() if spec.topic}
 
-    @property
+    @cached_property
     def intent_by_topic(self) -> dict[str, str]:
         return {topic: name for name, topic in self.topic_by_intent.items()}
 

@@ -9,12 +9,13 @@ import logging
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_slot, is_intent_name, is_request_type
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, Response
 
 from intents.language import load_language
 
@@ -133,13 +134,15 @@ def fallback(turn: Turn) -> Response:
 
 
 # -- the skill --------------------------------------------------------------------------------------------------------
-def is_any_intent(*names: str):
+def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
     """Predicate: the request is an IntentRequest for one of `names`."""
-    return lambda handler_input: any(is_intent_name(name)(handler_input) for name in names)
+    wanted = frozenset(names)
 
+    def predicate(handler_input: HandlerInput) -> bool:
+        request = handler_input.request_envelope.request
+        return isinstance(request, IntentRequest) and request.intent.name in wanted
 
-def is_topic_intent(handler_input: HandlerInput) -> bool:
-    return is_any_intent(*load_language().topic_by_intent)(handler_input)
+    return predicate
 
 
 def build_skill_builder() -> SkillBuilder:
@@ -149,7 +152,7 @@ def build_skill_builder() -> SkillBuilder:
     def launch(handler_input: HandlerInput) -> Response:
         return welcome(_turn(handler_input), "welcome")
 
-    @sb.request_handler(can_handle_func=is_topic_intent)
+    @sb.request_handler(can_handle_func=is_any_intent(*load_language().topic_by_intent))
     def topic(handler_input: HandlerInput) -> Response:
         name = handler_input.request_envelope.request.intent.name
         return answer_topic(_turn(handler_input), load_language().topic_by_intent[name])

@@ -53,9 +53,11 @@ def parse_envelope(raw: bytes | str) -> dict:
     return check_envelope(body)
 
 
-def to_request_envelope(body: dict) -> RequestEnvelope:
+def to_request_envelope(body: dict, raw: bytes | str | None = None) -> RequestEnvelope:
+    """`raw`, when the caller still has the text `body` was parsed from, spares a re-encoding."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
     try:
-        return _serializer.deserialize(json.dumps(body), RequestEnvelope)
+        return _serializer.deserialize(text if text is not None else json.dumps(body), RequestEnvelope)
     except Exception as error:  # the SDK raises bare SerializationException/ValueError for wrong field types
         raise EnvelopeError(f"not an Alexa request envelope: {str(error).splitlines()[0]}") from None
 
@@ -64,11 +66,13 @@ def to_request_envelope(body: dict) -> RequestEnvelope:
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
 
 
-def invoke(body: dict) -> dict:
-    """Run one request envelope (already checked) through the skill; returns the response envelope as JSON data."""
+def invoke(body: dict, raw: bytes | str | None = None) -> dict:
+    """Run one request envelope through the skill; returns the response envelope as JSON data.
+
+    `raw` is the exact text `body` was parsed from, when the caller has it (the web service does)."""
     if check_envelope(body)["request"]["type"] not in Request.discriminator_value_class_map:
         # A request type newer than the SDK's model: Alexa still expects a valid answer, not an error.
         return dict(EMPTY_RESPONSE)
-    envelope = to_request_envelope(body)
+    envelope = to_request_envelope(body, raw)
     response = build_skill().invoke(request_envelope=envelope, context=None)
     return _serializer.serialize(response)

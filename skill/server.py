@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def _json(status: int, payload: dict[str, Any]) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
+    return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
 
 
 def _pseudonym(value: object) -> str | None:
@@ -44,7 +44,7 @@ def create_app(
     verifier: RequestVerifier | None,
     *,
     skill_ids: frozenset[str] = frozenset(),
-    skill: Callable[[dict], dict] = invoke,
+    skill: Callable[[dict, bytes], dict] = invoke,
 ) -> Flask:
     """verifier=None serves without signature checks (local simulators); skill_ids still filter when given."""
     app = Flask("hamstring")
@@ -63,8 +63,9 @@ def create_app(
         except HTTPException as error:  # 413 from the size limit while reading the body
             response = _json(error.code or 400, {"error": error.description})
             fields.setdefault("error", error.name)
-        fields.update(status=response.status_code, latency_ms=round((time.perf_counter() - started) * 1000, 2))
-        access_log.info(json.dumps(fields, separators=(",", ":")))
+        if access_log.isEnabledFor(logging.INFO):
+            fields.update(status=response.status_code, latency_ms=round((time.perf_counter() - started) * 1000, 2))
+            access_log.info(json.dumps(fields, separators=(",", ":")))
         return response
 
     def _handle(fields: dict[str, Any]) -> Response:
@@ -72,7 +73,8 @@ def create_app(
         if length is not None and length > MAX_BODY_BYTES:
             fields["error"] = "body too large"
             return _json(413, {"error": f"request body over {MAX_BODY_BYTES} bytes"})
-        if request.mimetype != "application/json":
+        # Cheaper than request.mimetype, which parses every header option.
+        if request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() != "application/json":
             fields["error"] = "content type"
             return _json(415, {"error": "content type must be application/json"})
         body = request.get_data(cache=False)
@@ -89,7 +91,7 @@ def create_app(
             fields["error"] = str(error)
             return _json(400, {"error": str(error)})
         try:
-            answer = skill(envelope)
+            answer = skill(envelope, body)
         except EnvelopeError as error:
             fields["error"] = str(error)
             return _json(400, {"error": str(error)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -21,14 +21,10 @@ class ConversationState:
         """Read what a previous turn stored. Unknown or ill-typed values are dropped: attributes come from the
         client and a tampered one must not crash the skill."""
         state = cls()
-        for spec in fields(cls):
-            value = (attributes or {}).get(spec.name)
-            if value is None:
-                continue
-            expected = {"topic": str, "offer": str, "last_speech": str, "last_reprompt": str,
-                        "step": int, "position": int, "disclaimed": bool}[spec.name]
-            if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
-                setattr(state, spec.name, value)
+        for name, value in (attributes or {}).items():
+            expected = _TYPES.get(name)
+            if expected is not None and type(value) is expected:  # exact: True must not pass as a step number
+                setattr(state, name, value)
         return state
 
     def for_next_turn(self) -> "ConversationState":
@@ -37,4 +33,10 @@ class ConversationState:
                                  last_speech=self.last_speech, last_reprompt=self.last_reprompt)
 
     def to_attributes(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # flat values only, so no deep copy (asdict) is needed
+
+
+_TYPES: dict[str, type] = {
+    "topic": str, "offer": str, "last_speech": str, "last_reprompt": str,
+    "step": int, "position": int, "disclaimed": bool,
+}

@@ -135,7 +135,7 @@ class RequestVerifier:
             signature = base64.b64decode(signature_b64, validate=True)
         except (binascii.Error, ValueError):
             raise VerificationFailed(f"{HEADER_SIGNATURE} is not base64") from None
-        leaf = self._trusted_leaf(check_chain_url(url))
+        leaf = self._trusted_leaf(url)
         key = leaf.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise VerificationFailed("signing certificate does not hold an RSA key")
@@ -145,6 +145,7 @@ class RequestVerifier:
             raise VerificationFailed("signature does not match the request body") from None
 
     def _trusted_leaf(self, url: str) -> x509.Certificate:
+        """Only URLs that passed every check are cached, so a hit skips the URL rules too."""
         now = self._clock()
         with self._lock:
             cached = self._cache.get(url)
@@ -152,7 +153,7 @@ class RequestVerifier:
                 self._cache.move_to_end(url)
         if cached is not None and cached.not_before <= now <= cached.not_after:
             return cached.leaf
-        trusted = self._validate(self._fetch(url), now)
+        trusted = self._validate(self._fetch(check_chain_url(url)), now)
         with self._lock:
             self._cache[url] = trusted
             self._cache.move_to_end(url)
