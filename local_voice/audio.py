@@ -1,0 +1,58 @@
+"""Audio in: any WAV (rate, channels, sample format) to the 16 kHz mono 16-bit PCM the recognizers take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+
+
+class AudioError(Exception):
+    """Audio that cannot be used; the message is one line."""
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited resampling: a windowed-sinc low-pass below the lower Nyquist, then interpolation."""
+    if rate_in == rate_out or samples.size == 0:
+        return samples.astype(np.float32)
+    x = samples.astype(np.float32)
+    if rate_out < rate_in:
+        cutoff = 0.45 * rate_out / rate_in  # normalized to the input rate, a little below Nyquist
+        taps = 63
+        n = np.arange(taps) - (taps - 1) / 2
+        kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
+        x = np.convolve(x, kernel / kernel.sum(), mode="same")
+    duration = x.size / rate_in
+    t_out = np.arange(int(round(duration * rate_out))) / rate_out
+    return np.interp(t_out, np.arange(x.size) / rate_in, x).astype(np.float32)
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] to little-endian 16-bit PCM."""
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def from_pcm16(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def load_wav(path: str | Path) -> bytes:
+    """Read, downmix and resample; raises AudioError with the reason."""
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError, soundfile.LibsndfileError) as error:
+        raise AudioError(f"cannot read audio {path}: {str(error).splitlines()[0]}") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"audio {path} is empty")
+    mono = data.mean(axis=1)
+    return to_pcm16(resample(mono, rate, SAMPLE_RATE))
+
+
+def write_wav(path: str | Path, pcm: bytes, rate: int = SAMPLE_RATE) -> None:
+    import soundfile
+
+    soundfile.write(str(path), np.frombuffer(pcm, dtype="<i2"), rate, subtype="PCM_16")

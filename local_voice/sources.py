@@ -1,0 +1,107 @@
+"""Where audio frames come from: the microphone (sounddevice), or WAV files standing in for it in tests.
+
+Frames are 30 ms of 16 kHz mono 16-bit PCM. `muted()` is used while the assistant speaks: frames captured then are
+dropped, so the assistant never hears itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .audio import SAMPLE_RATE
+
+FRAME_SAMPLES = 480  # 30 ms, a frame size the VAD accepts
+FRAME_BYTES = FRAME_SAMPLES * 2
+
+
+class SourceError(Exception):
+    """No usable audio input; the message says what to do."""
+
+
+class MicrophoneSource:
+    def __init__(self, device: int | str | None = None) -> None:
+        try:
+            import sounddevice
+        except OSError as error:  # the Python package is there but the PortAudio library is not
+            raise SourceError(f"PortAudio is missing ({error}): install it (Debian/Ubuntu: apt-get install "
+                              "libportaudio2; macOS: brew install portaudio)") from None
+        self._sd = sounddevice
+        try:
+            info = sounddevice.query_devices(device, "input")
+        except (ValueError, sounddevice.PortAudioError) as error:
+            raise SourceError(f"no microphone found ({error})") from None
+        self.description = info["name"]
+        self._queue: queue.Queue[bytes] = queue.Queue()
+        self._muted = False
+        self._device = device
+
+    def _callback(self, data, frames, time_info, status) -> None:
+        if not self._muted:
+            self._queue.put(bytes(data))
+
+    def frames(self) -> Iterator[bytes]:
+        try:
+            stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, dtype="int16",
+                                             channels=1, callback=self._callback, device=self._device)
+        except self._sd.PortAudioError as error:
+            raise SourceError(f"cannot open the microphone ({error})") from None
+        with stream:
+            while True:
+                yield self._queue.get()
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        self._muted = True
+        try:
+            yield
+        finally:
+            with self._queue.mutex:  # anything captured while speaking is stale
+                self._queue.queue.clear()
+            self._muted = False
+
+
+@dataclass
+class ScriptedSource:
+    """Frames from PCM clips, as a microphone would deliver them: silence, a clip, silence, the next clip...
+
+    `play(pcm)` is sound from the laptop's own speaker: unless the assistant muted the input, the microphone hears
+    it next, which is how self-hearing is tested."""
+
+    clips: list[bytes]
+    gap_s: float = 1.0
+    description: str = "scripted audio"
+    interrupt_after_clips: int | None = None  # raise KeyboardInterrupt once this many clips were delivered
+    heard_echo_frames: int = field(default=0, init=False)
+    _muted: bool = field(default=False, init=False)
+    _echo: list[bytes] = field(default_factory=list, init=False)
+
+    def frames(self) -> Iterator[bytes]:
+        silence = bytes(int(SAMPLE_RATE * self.gap_s) * 2)
+        for index, clip in enumerate(self.clips):
+            if self.interrupt_after_clips is not None and index >= self.interrupt_after_clips:
+                raise KeyboardInterrupt
+            yield from self._split(silence + clip + silence)
+        yield from self._split(silence)
+
+    def _split(self, pcm: bytes) -> Iterator[bytes]:
+        for start in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+            while self._echo:
+                self.heard_echo_frames += 1
+                yield self._echo.pop(0)
+            yield pcm[start : start + FRAME_BYTES]
+
+    def play(self, pcm: bytes) -> None:
+        if not self._muted:
+            padded = pcm + bytes(int(SAMPLE_RATE * 0.8) * 2)
+            self._echo += [padded[i : i + FRAME_BYTES] for i in range(0, len(padded) - FRAME_BYTES + 1, FRAME_BYTES)]
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        self._muted = True
+        try:
+            yield
+        finally:
+            self._muted = False

