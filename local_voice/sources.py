@@ -21,7 +21,25 @@ class SourceError(Exception):
     """No usable audio input; the message says what to do."""
 
 
-class MicrophoneSource:
+class _Mutable:
+    """`muted()`: while the assistant speaks, what the input captures is dropped."""
+
+    _muted = False
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        self._muted = True
+        try:
+            yield
+        finally:
+            self._after_mute()
+            self._muted = False
+
+    def _after_mute(self) -> None:
+        pass
+
+
+class MicrophoneSource(_Mutable):
     def __init__(self, device: int | str | None = None) -> None:
         try:
             import sounddevice
@@ -35,7 +53,6 @@ class MicrophoneSource:
             raise SourceError(f"no microphone found ({error})") from None
         self.description = info["name"]
         self._queue: queue.Queue[bytes] = queue.Queue()
-        self._muted = False
         self._device = device
 
     def _callback(self, data, frames, time_info, status) -> None:
@@ -52,19 +69,13 @@ class MicrophoneSource:
             while True:
                 yield self._queue.get()
 
-    @contextlib.contextmanager
-    def muted(self) -> Iterator[None]:
-        self._muted = True
-        try:
-            yield
-        finally:
-            with self._queue.mutex:  # anything captured while speaking is stale
-                self._queue.queue.clear()
-            self._muted = False
+    def _after_mute(self) -> None:
+        with self._queue.mutex:  # anything captured while speaking is stale
+            self._queue.queue.clear()
 
 
 @dataclass
-class ScriptedSource:
+class ScriptedSource(_Mutable):
     """Frames from PCM clips, as a microphone would deliver them: silence, a clip, silence, the next clip...
 
     `play(pcm)` is sound from the laptop's own speaker: unless the assistant muted the input, the microphone hears
@@ -75,7 +86,6 @@ class ScriptedSource:
     description: str = "scripted audio"
     interrupt_after_clips: int | None = None  # raise KeyboardInterrupt once this many clips were delivered
     heard_echo_frames: int = field(default=0, init=False)
-    _muted: bool = field(default=False, init=False)
     _echo: list[bytes] = field(default_factory=list, init=False)
 
     def frames(self) -> Iterator[bytes]:
@@ -97,11 +107,3 @@ class ScriptedSource:
         if not self._muted:
             padded = pcm + bytes(int(SAMPLE_RATE * 0.8) * 2)
             self._echo += [padded[i : i + FRAME_BYTES] for i in range(0, len(padded) - FRAME_BYTES + 1, FRAME_BYTES)]
-
-    @contextlib.contextmanager
-    def muted(self) -> Iterator[None]:
-        self._muted = True
-        try:
-            yield
-        finally:
-            self._muted = False
