@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -95,34 +96,51 @@ class PocketsphinxEngine:
         except ImportError as error:  # pragma: no cover - the voice extra installs it
             raise EngineError(f"pocketsphinx is not installed ({error}); run ./run.sh or pip install '.[voice]'")
         model = Path(pocketsphinx.get_model_path()) / "en-us"
-        config = pocketsphinx.Config(
-            hmm=str(model / "en-us"),
-            dict=str(model / "cmudict-en-us.dict"),
-            samprate=SAMPLE_RATE,
-            # Near-zero silence probability: pauses inside words ("ham...string") must not split them.
-            silprob=1e-7,
-            # The lattice best-path pass ignores the grammar's final states; the first pass keeps them.
-            bestpath=False,
-            # Wide beams: with short commands the right sentence is otherwise pruned before it can finish.
-            beam=1e-80,
-            wbeam=1e-60,
-            pbeam=1e-80,
-            loglevel="FATAL",
-        )
-        self._decoder = pocketsphinx.Decoder(config)
-        for word, phones in self.language.raw["skill"].get("pronunciations", {}).items():
-            if self._decoder.lookup_word(word) is None:
-                self._decoder.add_word(word, phones, True)
         grammar = jsgf(self.language)
-        self.missing = missing_words(grammar.words, lambda w: self._decoder.lookup_word(w) is not None)
-        if self.missing:
-            raise EngineError(f"pocketsphinx dictionary lacks {', '.join(self.missing)}: add pronunciations")
+        extra = self.language.raw["skill"].get("pronunciations", {})
+        with tempfile.TemporaryDirectory() as tmp:
+            # Only the grammar's words: the full 134k-word dictionary would triple the assistant's memory.
+            dictionary, self.missing = _grammar_dictionary(model / "cmudict-en-us.dict", grammar.words, extra)
+            if self.missing:
+                raise EngineError(f"pocketsphinx dictionary lacks {', '.join(self.missing)}: add pronunciations")
+            (Path(tmp) / "grammar.dict").write_text(dictionary, encoding="utf-8")
+            config = pocketsphinx.Config(
+                hmm=str(model / "en-us"),
+                dict=str(Path(tmp) / "grammar.dict"),
+                samprate=SAMPLE_RATE,
+                # Near-zero silence probability: pauses inside words ("ham...string") must not split them.
+                silprob=1e-7,
+                # The lattice best-path pass ignores the grammar's final states; the first pass keeps them.
+                bestpath=False,
+                # Wide beams: with short commands the right sentence is otherwise pruned before it can finish.
+                beam=1e-80,
+                wbeam=1e-60,
+                pbeam=1e-80,
+                loglevel="FATAL",
+            )
+            self._decoder = pocketsphinx.Decoder(config)
         self._decoder.add_jsgf_string("grammar", grammar.text)
         self._decoder.activate_search("grammar")
         self.description = f"pocketsphinx (bundled en-us model, JSGF grammar of {len(grammar.words)} words)"
 
     def stream(self) -> Stream:
         return _SphinxStream(self)
+
+
+def _grammar_dictionary(path: Path, words: frozenset[str], extra: dict[str, str]) -> tuple[str, list[str]]:
+    """The dictionary lines (alternate pronunciations included) of `words`, and the words it has none for."""
+    lines, found = [], set()
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            word = line.split(" ", 1)[0].split("(", 1)[0]
+            if word in words:
+                lines.append(line.rstrip("\n"))
+                found.add(word)
+    for word, phones in extra.items():
+        if word in words and word not in found:
+            lines.append(f"{word} {phones}")
+            found.add(word)
+    return "\n".join(lines) + "\n", sorted(words - found)
 
 
 # -- Vosk (any Kaldi model from a path) -------------------------------------------------------------------------------
