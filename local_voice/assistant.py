@@ -134,25 +134,29 @@ class Assistant:
         stream, heard = None, 0
         if push_to_talk:
             wait_for_enter()
-        for frame in source.frames():
-            recent.append(frame)
-            speech = endpointer.process(frame)
-            if speech is not None:
-                if stream is None:
-                    stream = self.engine.stream()
-                    for quiet in list(recent)[: max(0, len(recent) - window - 1)]:
+        try:
+            for frame in source.frames():
+                recent.append(frame)
+                speech = endpointer.process(frame)
+                if speech is not None:
+                    if stream is None:
+                        stream = self.engine.stream()
+                        for quiet in list(recent)[: max(0, len(recent) - window - 1)]:
+                            stream.accept(quiet)
+                    stream.accept(speech)
+                    heard += len(speech)
+                if stream is not None and not endpointer.in_speech:
+                    for quiet in list(recent)[-window:]:  # the quiet that ended it: decoders want a closing silence
                         stream.accept(quiet)
-                stream.accept(speech)
-                heard += len(speech)
-            if stream is not None and not endpointer.in_speech:
-                for quiet in list(recent)[-window:]:  # the quiet that ended it: decoders want a closing silence
-                    stream.accept(quiet)
-                started = time.perf_counter()
-                transcript = stream.final()
-                timings = Timings(audio_s=heard / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
-                stream, heard = None, 0
-                turn = self.respond(transcript, timings, source)
-                if turn.record.end_session:
-                    return
-                if push_to_talk:
-                    wait_for_enter()
+                    started = time.perf_counter()
+                    transcript = stream.final()
+                    timings = Timings(audio_s=heard / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
+                    stream, heard = None, 0
+                    turn = self.respond(transcript, timings, source)
+                    if turn.record.end_session:
+                        return
+                    if push_to_talk:
+                        wait_for_enter()
+        finally:
+            if stream is not None:  # input ended or was interrupted mid-utterance: close the recognizer's utterance
+                stream.final()
