@@ -175,13 +175,22 @@ def test_cached_chain_is_rechecked_against_the_clock():
         verifier.verify_signature(sign(body, LEAF_KEY), body)
 
 
-def test_unreachable_chain_url_fails_fast():
-    """The real fetcher, towards an address nothing answers on: a quick 400, never a hang."""
-    verifier = RequestVerifier([SKILL_ID], roots=[CA.root])
-    body = body_bytes(launch())
-    started = time.monotonic()
-    with serving(create_app(verifier)) as port:
-        code, payload = post(port, body, sign(body, LEAF_KEY))
+@pytest.mark.parametrize("listening", [False, True], ids=["connection refused", "server never answers"])
+def test_unreachable_chain_url_fails_fast(listening):
+    """The real fetcher (pointed at loopback: tests never leave this machine) gives a quick 400, never a hang."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        if listening:
+            sock.listen(1)  # accepts the connection in the backlog, never replies
+        port = sock.getsockname()[1]
+        if not listening:
+            sock.close()
+        verifier = RequestVerifier([SKILL_ID], roots=[CA.root],
+                                   fetch=lambda url: fetch_chain(f"http://127.0.0.1:{port}/echo.api/cert.pem"))
+        body = body_bytes(launch())
+        started = time.monotonic()
+        with serving(create_app(verifier)) as server_port:
+            code, payload = post(server_port, body, sign(body, LEAF_KEY))
     assert code == 400 and "could not be fetched" in payload["error"]
     assert time.monotonic() - started < FETCH_TIMEOUT_S + 3
 
