@@ -270,6 +270,7 @@ def plot(table: dict[str, float], per_snr: dict[int, float], engine: str) -> Non
     axes.set_xlabel("SNR (dB)")
     axes.set_ylabel("intent accuracy (%)")
     axes.set_title(f"Hamstring Cramp Helper offline: {engine.split(' (')[0]}, dev utterances")
+    axes.set_xticks(SNRS)
     axes.invert_xaxis()
     axes.legend(loc="lower left", fontsize=8)
     axes.grid(alpha=0.3)
