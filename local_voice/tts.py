@@ -12,6 +12,8 @@ import ctypes
 import ctypes.util
 import io
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -54,8 +56,18 @@ class Pyttsx3Speaker:
                 raise ValueError(f"no speech voice matches {voice!r}")
             self._engine.setProperty("voice", matches[0].id)
         self.description = f"pyttsx3 ({type(self._engine.proxy._driver).__module__.rsplit('.', 1)[-1]})"
+        # On Linux pyttsx3's espeak driver plays through `aplay`; without it (or a sound card) it would print a
+        # shell error every turn.
+        self._player_problem = _linux_player_problem() if sys.platform.startswith("linux") else None
+        self._warned = False
 
     def say(self, text: str) -> None:
+        if self._player_problem:
+            if not self._warned:
+                sys.stderr.write(f"hamstring: warning: cannot play speech: {self._player_problem}; "
+                                 "answers are printed only\n")
+                self._warned = True
+            return
         with self._lock:
             self._engine.say(text)
             self._engine.runAndWait()
@@ -68,6 +80,18 @@ class Pyttsx3Speaker:
             self._engine.save_to_file(text, str(path))
             self._engine.runAndWait()
         _wait_for_file(path)
+
+
+def _linux_player_problem() -> str | None:
+    if shutil.which("aplay") is None:
+        return "`aplay` is missing (Debian/Ubuntu: apt-get install alsa-utils)"
+    try:
+        listing = subprocess.run(["aplay", "-l"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return "`aplay` does not run"
+    if "no soundcards found" in listing.stdout + listing.stderr:
+        return "no sound card found"
+    return None
 
 
 def _wait_for_file(path: Path, timeout_s: float = 10.0) -> None:
