@@ -40,7 +40,7 @@ CONTRACTIONS = {
     "isn't": "is not", "aren't": "are not", "you're": "you are", "we're": "we are", "there's": "there is",
     "how's": "how is", "where's": "where is", "who's": "who is", "let's": "let us", "shouldn't": "should not",
 }
-_DIGIT_WORDS = (
+NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty"
 ).split()
@@ -69,6 +69,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def range_words(slot_list: RangeSlotList) -> list[str]:
+    """A number slot's values as spoken words (what recognizers hear and templates may say)."""
+    numbers = range(slot_list.start, slot_list.stop + 1, slot_list.step)
+    return [NUMBER_WORDS[n] for n in numbers if n < len(NUMBER_WORDS)]
+
+
+def spell_digits(text: str) -> str:
+    """'step 3' -> 'step three': recognizers never hear digits."""
+    return " ".join(NUMBER_WORDS[int(w)] if w.isdigit() and int(w) < len(NUMBER_WORDS) else w for w in text.split())
+
+
 def stem(word: str) -> str:
     """A deliberately small suffix stripper: enough to make cramps/cramping/cramped and prevent/prevention meet."""
     for suffix in _SUFFIXES:
@@ -82,8 +93,8 @@ def _words(text: str) -> list[str]:
     for word in normalize(text).split():
         expanded = CONTRACTIONS.get(word, word)
         for part in expanded.split():
-            if part.isdigit() and int(part) < len(_DIGIT_WORDS):
-                part = _DIGIT_WORDS[int(part)]
+            if part.isdigit() and int(part) < len(NUMBER_WORDS):
+                part = NUMBER_WORDS[int(part)]
             out.append(part)
     return out
 
@@ -246,7 +257,7 @@ class Matcher:
         slots: dict[str, str] = {}
         for slot in self.language.intents[intent].slot_types:
             low, high = self.language.slot_range(slot)
-            numbers = [_DIGIT_WORDS.index(w) for w in _words(norm) if w in _DIGIT_WORDS]
+            numbers = [NUMBER_WORDS.index(w) for w in _words(norm) if w in NUMBER_WORDS]
             numbers = [n for n in numbers if low <= n <= high]
             if not numbers:
                 return None
@@ -278,7 +289,7 @@ def _template_words(language: Language, intents: list[str] | None = None) -> set
                 for value in slot_list.values:
                     walk(value.text_in)
             elif isinstance(slot_list, RangeSlotList):
-                words.update(_DIGIT_WORDS[n] for n in range(slot_list.start, slot_list.stop + 1) if n < len(_DIGIT_WORDS))
+                words.update(range_words(slot_list))
 
     for name in intents if intents is not None else language.intents:
         for sentence in language.sentences(name):

@@ -7,7 +7,6 @@ and Alexa itself would send it.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import deque
 import time

@@ -16,7 +16,7 @@ from hassil.expression import Alternative, Expression, Group, ListReference, Per
 from hassil.intents import RangeSlotList, TextSlotList
 
 from intents.language import Language
-from intents.matcher import _DIGIT_WORDS, normalize
+from intents.matcher import normalize, range_words, spell_digits
 
 ROOT_RULE = "utterance"
 VOSK_UNKNOWN = "[unk]"
@@ -36,9 +36,6 @@ def _rule_name(name: str) -> str:
 def _chunk_words(text: str) -> list[str]:
     return normalize(text).split()
 
-
-def _number_words(slot_list: RangeSlotList) -> list[str]:
-    return [_DIGIT_WORDS[n] for n in range(slot_list.start, slot_list.stop + 1, slot_list.step) if n < len(_DIGIT_WORDS)]
 
 
 class _JsgfWriter:
@@ -70,7 +67,7 @@ class _JsgfWriter:
         if isinstance(expression, ListReference):
             slot_list = self.language.hassil.slot_lists[expression.list_name]
             if isinstance(slot_list, RangeSlotList):
-                words = _number_words(slot_list)
+                words = range_words(slot_list)
             elif isinstance(slot_list, TextSlotList):
                 words = [self.expr(v.text_in) for v in slot_list.values]
             else:
@@ -112,7 +109,7 @@ def vosk_phrases(language: Language) -> list[str]:
     for launch in language.launch:
         phrases += [normalize(p) for p in language.expansions(launch.expression, keep_slots=False)]
     # Digits never reach a recognizer: slot numbers are spoken words.
-    phrases = [" ".join(_DIGIT_WORDS[int(w)] if w.isdigit() else w for w in p.split()) for p in phrases]
+    phrases = [spell_digits(p) for p in phrases]
     return list(dict.fromkeys(p for p in phrases if p)) + [VOSK_UNKNOWN]
 
 

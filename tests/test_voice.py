@@ -23,7 +23,6 @@ from local_voice.models import DownloadError, download
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from intents.language import load_language
-from skill.conversation import Conversation
 
 from .support import load_data, run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav
@@ -172,7 +171,6 @@ def test_microphone_loop(sphinx, tmp_path, source_class, hears_itself):
 
 
 def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
-    from local_voice import cli as voice_cli
     from local_voice import sources
 
     clips = [speak_pcm(t, tmp_path) for t in ("what causes hamstring cramps", "yes")]
