@@ -1,9 +1,20 @@
-"""Understanding benchmark: topic accuracy, out-of-domain rejection and a confusion table for the offline matcher.
+"""Understanding benchmark: does what people say reach the right part of the content?
 
-    python -m benchmarks.understanding [--set dev|heldout|all] [--check]
+    python -m benchmarks.understanding [--set NAME ...] [--misses]
 
-`dev` (tests/data/dev_utterances.yaml) was used while writing templates; `heldout` never was, so it is the honest
-estimate. --check exits 1 when the dev set misses a target (>= 97% topic accuracy, >= 95% rejection).
+Every utterance goes through the real matcher and the real skill (`Conversation`), after its `context` turns in the
+same session, and is scored by what the skill answered:
+
+- specific-answer accuracy: the answer id asked for (or the one the content gives for the same thing asked as
+  prevention, `when_preventing`);
+- red-flag recall: any red-flag answer for a red-flag question (exact-flag accuracy beside it);
+- honest "not covered" rate; out-of-domain rejection;
+- broad-topic accuracy: the reply is on the labelled section (a specific answer of that section counts);
+- the confusion among the misses (expected -> given).
+
+Sets (tests/data/): `dev` and `heldout` are topic questions labelled by intent (the skill-core issue's sets);
+`dev_answers` and `heldout_answers` are specific questions labelled by answer id, written apart from the templates.
+The dev sets are used while tuning; the held-out ones never are, so they are the honest estimate.
 """
 
 from __future__ import annotations
@@ -13,113 +24,191 @@ import statistics
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from intents.language import FALLBACK_INTENT, load_language
-from intents.matcher import Matcher, default_matcher
+from skill.content import NOT_COVERED, load_content
+from skill.conversation import Conversation, TurnRecord
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
-SETS = {"dev": "dev_utterances.yaml", "heldout": "heldout_utterances.yaml"}
-TOPIC_TARGET, REJECTION_TARGET = 0.97, 0.95
+SETS = {
+    "dev": "dev_utterances.yaml",
+    "heldout": "heldout_utterances.yaml",
+    "dev_answers": "dev_answers.yaml",
+    "heldout_answers": "heldout_answers.yaml",
+}
+OUT_OF_DOMAIN = "out_of_domain"
+TOPIC_PREFIX = "topic:"
+RED_FLAG_PREFIX = "rf_"
+# Targets (the issue's, on the held-out sets).
+TARGETS = {"specific": 0.95, "red_flag_recall": 1.0, "rejection": 0.95, "topic": 0.97, "not_covered": 0.9}
+KINDS = ("specific", "red_flag", "not_covered", "out_of_domain", "topic", "other")
 
 
 @dataclass
 class Result:
     name: str
-    total: int
-    intent_correct: int
-    topic_total: int
-    topic_correct: int
-    ood_total: int
-    ood_rejected: int
-    false_rejections: int
-    confusion: Counter
-    misses: list[tuple[str, str, str]]
-    latencies_ms: list[float]
+    totals: Counter = field(default_factory=Counter)
+    correct: Counter = field(default_factory=Counter)
+    red_flag_exact: int = 0
+    confusion: Counter = field(default_factory=Counter)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def rate(self, kind: str) -> float:
+        return self.correct[kind] / self.totals[kind] if self.totals[kind] else 1.0
 
     @property
-    def topic_accuracy(self) -> float:
-        return self.topic_correct / self.topic_total if self.topic_total else 1.0
+    def specific_accuracy(self) -> float:
+        return self.rate("specific")
+
+    @property
+    def red_flag_recall(self) -> float:
+        return self.rate("red_flag")
 
     @property
     def rejection(self) -> float:
-        return self.ood_rejected / self.ood_total if self.ood_total else 1.0
+        return self.rate("out_of_domain")
+
+    @property
+    def topic_accuracy(self) -> float:
+        return self.rate("topic")
+
+    @property
+    def not_covered_rate(self) -> float:
+        return self.rate("not_covered")
 
 
 def load_set(name: str) -> list[dict]:
     return yaml.safe_load((DATA / SETS[name]).read_text(encoding="utf-8"))
 
 
-def evaluate(name: str, items: list[dict], matcher: Matcher | None = None) -> Result:
-    matcher = matcher or default_matcher()
-    topics = load_language().topic_by_intent
-    result = Result(name, 0, 0, 0, 0, 0, 0, 0, Counter(), [], [])
+def expected_label(item: dict) -> str:
+    """Answer-labelled items carry their label; intent-labelled ones are mapped to the same label space."""
+    if "answer" in item:
+        return item["answer"]
+    intent = item["intent"]
+    topic = load_language().topic_by_intent.get(intent)
+    if topic:
+        return TOPIC_PREFIX + topic
+    return OUT_OF_DOMAIN if intent == FALLBACK_INTENT else f"intent:{intent}"
+
+
+def given_label(record: TurnRecord) -> str:
+    if record.answer:
+        return record.answer
+    if record.intent == FALLBACK_INTENT:
+        return OUT_OF_DOMAIN
+    if record.intent in load_language().topic_by_intent and record.topic:
+        return TOPIC_PREFIX + record.topic
+    return f"intent:{record.intent}"
+
+
+def kind_of(label: str) -> str:
+    if label.startswith(RED_FLAG_PREFIX):
+        return "red_flag"
+    if label == NOT_COVERED:
+        return "not_covered"
+    if label == OUT_OF_DOMAIN:
+        return "out_of_domain"
+    if label.startswith(TOPIC_PREFIX):
+        return "topic"
+    if label in load_content().answers:
+        return "specific"
+    return "other"
+
+
+def same_answer(expected: str, given: str) -> bool:
+    """The content names which answer serves a question asked as prevention; both readings are right."""
+    if expected == given:
+        return True
+    answers = load_content().answers
+    linked = {(a.id, a.when_preventing) for a in answers.values() if a.when_preventing}
+    return (expected, given) in linked or (given, expected) in linked
+
+
+def is_correct(kind: str, expected: str, given: str, record: TurnRecord) -> bool:
+    if kind == "specific":
+        return same_answer(expected, given)
+    if kind == "red_flag":
+        return given.startswith(RED_FLAG_PREFIX)
+    if kind == "topic":
+        return given != OUT_OF_DOMAIN and record.topic == expected[len(TOPIC_PREFIX) :]
+    return given == expected
+
+
+def run_item(item: dict) -> tuple[TurnRecord, float]:
+    chat = Conversation()
+    for earlier in item.get("context", []):
+        chat.say(earlier)
+    started = time.perf_counter()
+    record = chat.say(item["text"])
+    return record, (time.perf_counter() - started) * 1000
+
+
+def evaluate(name: str, items: list[dict]) -> Result:
+    result = Result(name)
     for item in items:
-        started = time.perf_counter()
-        match = matcher.match(item["text"])
-        result.latencies_ms.append((time.perf_counter() - started) * 1000)
-        want = item["intent"]
-        ok = match.intent == want and (not item.get("slots") or match.slots == item["slots"])
-        result.total += 1
-        result.intent_correct += ok
-        if want in topics:
-            result.topic_total += 1
-            result.topic_correct += ok
-            result.false_rejections += match.intent == FALLBACK_INTENT
-        if want == FALLBACK_INTENT:
-            result.ood_total += 1
-            result.ood_rejected += match.intent == FALLBACK_INTENT
-        if want in topics or want == FALLBACK_INTENT:
-            result.confusion[(_label(want, topics), _label(match.intent, topics))] += 1
+        record, elapsed = run_item(item)
+        result.latencies_ms.append(elapsed)
+        expected, given = expected_label(item), given_label(record)
+        kind = kind_of(expected)
+        ok = is_correct(kind, expected, given, record)
+        result.totals[kind] += 1
+        result.correct[kind] += ok
+        if kind == "red_flag":
+            result.red_flag_exact += given == expected
         if not ok:
-            result.misses.append((item["text"], want, match.intent))
+            result.confusion[(expected, given)] += 1
+            result.misses.append((item["text"], expected, given))
     return result
 
 
-def _label(intent: str, topics: dict[str, str]) -> str:
-    return topics.get(intent, "out_of_domain" if intent == FALLBACK_INTENT else "other")
+def report(result: Result, show_misses: bool) -> str:
+    def line(label: str, kind: str, target: str = "") -> str:
+        return (f"  {label:<24} {result.correct[kind]:>4}/{result.totals[kind]:<4} = {result.rate(kind):6.1%}"
+                + (f"   (target {target})" if target else ""))
 
-
-def report(result: Result) -> str:
-    labels = sorted({a for a, _ in result.confusion} | {b for _, b in result.confusion})
-    width = max(len(x) for x in labels) + 1
-    lines = [
-        f"== {result.name}: {result.total} utterances",
-        f"topic accuracy      {result.topic_correct}/{result.topic_total} = {result.topic_accuracy:.1%}"
-        f"  (target {TOPIC_TARGET:.0%}; {result.false_rejections} rejected as out of domain)",
-        f"out-of-domain       {result.ood_rejected}/{result.ood_total} rejected = {result.rejection:.1%}"
-        f"  (target {REJECTION_TARGET:.0%})",
-        f"all intents         {result.intent_correct}/{result.total} = {result.intent_correct / result.total:.1%}",
-        f"match latency       mean {statistics.mean(result.latencies_ms):.2f} ms, "
-        f"p95 {sorted(result.latencies_ms)[int(0.95 * (len(result.latencies_ms) - 1))]:.2f} ms",
-        "confusion (rows: expected, columns: predicted)",
-        " " * width + " ".join(f"{label[:6]:>6}" for label in labels),
-    ]
-    for row in labels:
-        lines.append(f"{row:<{width}}" + " ".join(f"{result.confusion[(row, col)] or '.':>6}" for col in labels))
-    for text, want, got in result.misses:
-        lines.append(f"miss: {text!r}: expected {want}, got {got}")
+    total = sum(result.totals.values())
+    lines = [f"== {result.name}: {total} utterances"]
+    if result.totals["specific"]:
+        lines.append(line("specific answers", "specific", f"{TARGETS['specific']:.0%}"))
+    if result.totals["red_flag"]:
+        lines.append(line("red-flag recall", "red_flag", f"{TARGETS['red_flag_recall']:.0%}")
+                     + f"   exact flag {result.red_flag_exact}/{result.totals['red_flag']}")
+    if result.totals["not_covered"]:
+        lines.append(line("honest 'not covered'", "not_covered"))
+    lines.append(line("out-of-domain rejected", "out_of_domain", f"{TARGETS['rejection']:.0%}"))
+    if result.totals["topic"]:
+        lines.append(line("broad topic", "topic", f"{TARGETS['topic']:.0%}"))
+    if result.totals["other"]:
+        lines.append(line("other intents", "other"))
+    latencies = sorted(result.latencies_ms)
+    lines.append(f"  turn latency             mean {statistics.mean(latencies):.2f} ms, "
+                 f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms (matcher + skill)")
+    if result.confusion:
+        lines.append("  confusion among the misses (expected -> given: count)")
+        for (expected, given), count in result.confusion.most_common():
+            lines.append(f"    {expected} -> {given}: {count}")
+    if show_misses:
+        for text, expected, given in result.misses:
+            lines.append(f"  miss: {text!r}: expected {expected}, got {given}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=["dev", "heldout", "all"], default="all")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the dev set misses a target")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: all four")
+    parser.add_argument("--misses", action="store_true", help="list every miss (use on dev sets while tuning)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    matcher = default_matcher()
-    print(f"matcher built in {(time.perf_counter() - started) * 1000:.0f} ms")
-    names = ["dev", "heldout"] if args.set == "all" else [args.set]
-    results = {name: evaluate(name, load_set(name), matcher) for name in names}
-    for result in results.values():
-        print(report(result))
-    dev = results.get("dev")
-    if args.check and dev and (dev.topic_accuracy < TOPIC_TARGET or dev.rejection < REJECTION_TARGET):
-        return 1
+    Conversation().say("hello")  # builds the matcher and the skill once
+    print(f"matcher and skill built in {(time.perf_counter() - started) * 1000:.0f} ms")
+    for name in args.set or list(SETS):
+        print(report(evaluate(name, load_set(name)), args.misses))
     return 0
 
 

@@ -12,6 +12,9 @@ SAMPLES_PER_INTENT = 300
 SAMPLES_PER_TEMPLATE = 60
 MIN_CUSTOM_SAMPLES = 20
 MAX_SAMPLE_CHARS = 200
+# Synonyms per slot value: Alexa's model generalizes from a few dozen; thousands only slow the build.
+SYNONYMS_PER_VALUE = 60
+MAX_VALUE_CHARS = 140
 # Alexa certification: every custom skill must handle these.
 REQUIRED_BUILTINS = (
     "AMAZON.CancelIntent",
@@ -20,7 +23,7 @@ REQUIRED_BUILTINS = (
     "AMAZON.NavigateHomeIntent",
     FALLBACK_INTENT,
 )
-_SAMPLE_CHARS = re.compile(r"^[a-z' .{}]+$")
+_SAMPLE_CHARS = re.compile(r"^[a-z' .]*(\{[a-z_]+\}[a-z' .]*)*$")
 _SLOT_REF = re.compile(r"\{([^}]*)\}")
 _LAUNCH_WORDS = {"alexa", "amazon", "echo", "skill", "app", "launch", "ask", "tell", "open", "start", "begin"}
 
@@ -36,13 +39,28 @@ def alexa_samples(language: Language, intent: str) -> list[str]:
     return sorted(distinct[:SAMPLES_PER_INTENT])
 
 
+def slot_types(language: Language) -> list[dict]:
+    """Custom slot types from the slot lists: each value's id, its first phrasing as name, the rest as synonyms."""
+    types: dict[str, dict] = {}
+    for spec in language.intents.values():
+        for slot, kind in sorted(spec.slot_types.items()):
+            if kind.startswith(BUILTIN_PREFIX) or kind in types:
+                continue
+            values = []
+            for value_id, phrases in language.value_phrases(slot, limit=SYNONYMS_PER_VALUE + 1):
+                values.append({"id": value_id, "name": {"value": phrases[0], "synonyms": phrases[1:]}})
+            types[kind] = {"name": kind, "values": values}
+    return [types[k] for k in sorted(types)]
+
+
 def build_model(language: Language) -> dict:
     """The interaction model JSON (same for every English locale)."""
     intents: list[dict] = []
     for name, spec in language.intents.items():
         if spec.is_builtin:
-            # Alexa brings the built-ins' samples; ours only teach the offline matcher.
-            intents.append({"name": name, "samples": []})
+            # Alexa brings the built-ins' samples; ours only teach the offline matcher, unless they extend it.
+            samples = alexa_samples(language, name) if spec.extends_builtin else []
+            intents.append({"name": name, "samples": samples})
             continue
         intents.append(
             {
@@ -59,7 +77,7 @@ def build_model(language: Language) -> dict:
                 "invocationName": language.invocation_name,
                 "modelConfiguration": {"fallbackIntentSensitivity": {"level": "LOW"}},
                 "intents": intents,
-                "types": [],
+                "types": slot_types(language),
             }
         }
     }
@@ -88,6 +106,17 @@ def lint_model(model: dict) -> list[LintProblem]:
         if required not in names:
             problems.append(LintProblem(required, "required built-in intent is missing; add it to the language file"))
     declared_types = {t["name"] for t in lm.get("types", [])}
+    for kind in lm.get("types", []):
+        ids = [v.get("id") for v in kind.get("values", [])]
+        if not ids:
+            problems.append(LintProblem(kind["name"], "slot type has no values"))
+        if len(set(ids)) != len(ids):
+            problems.append(LintProblem(kind["name"], "two values share an id; merge them in the slot list"))
+        for value in kind.get("values", []):
+            for text in [value["name"]["value"], *value["name"].get("synonyms", [])]:
+                if not _SAMPLE_CHARS.match(text) or "{" in text or len(text) > MAX_VALUE_CHARS:
+                    problems.append(LintProblem(f"{kind['name']} value '{text}'", "only lowercase words, at most "
+                                                f"{MAX_VALUE_CHARS} characters"))
 
     owner: dict[str, str] = {}
     for intent in lm["intents"]:

@@ -15,19 +15,12 @@ from typing import Iterator
 
 import yaml
 from hassil import Intents
-from hassil.expression import (
-    Alternative,
-    Expression,
-    Group,
-    ListReference,
-    Permutation,
-    RuleReference,
-    Sentence,
-    TextChunk,
-)
-from hassil.intents import RangeSlotList, TextSlotList
+from hassil.expression import Alternative, Expression, Group, ListReference, Sentence
+from hassil.intents import RangeSlotList, SlotList, TextSlotList
 from hassil.parse_expression import parse_sentence
 from hassil.sample import sample_expression
+
+from .walk import CountWalker, TemplateWalker, list_phrases
 
 BUILTIN_PREFIX = "AMAZON."
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
@@ -44,8 +37,10 @@ class IntentSpec:
     name: str
     templates: tuple[str, ...]
     topic: str | None = None
+    answer: str | None = None  # a one-off question intent's specific answer id
     slot_types: dict[str, str] = field(default_factory=dict)
     canonical: tuple[str, ...] = ()
+    extends_builtin: bool = False  # our samples go to Alexa too, extending a built-in's own
 
     @property
     def is_builtin(self) -> bool:
@@ -73,8 +68,43 @@ class Language:
     def intent_by_topic(self) -> dict[str, str]:
         return {topic: name for name, topic in self.topic_by_intent.items()}
 
+    @cached_property
+    def answer_by_intent(self) -> dict[str, str]:
+        return {name: spec.answer for name, spec in self.intents.items() if spec.answer}
+
     def sentences(self, intent: str) -> list[Sentence]:
         return [s for data in self.hassil.intents[intent].data for s in data.sentences]
+
+    @cached_property
+    def open_intents(self) -> Intents:
+        """Only the template blocks marked `open_values`: frames that keep their meaning whatever fills the slot."""
+        raw = dict(self.raw)
+        raw["intents"] = {}
+        for name, body in self.raw["intents"].items():
+            blocks = [b for b in body["data"] if (b.get("metadata") or {}).get("open_values")]
+            if blocks:
+                raw["intents"][name] = {"data": blocks}
+        return Intents.from_dict(raw)
+
+    @cached_property
+    def text_lists(self) -> dict[str, TextSlotList]:
+        """Slot lists of words (not number ranges), by list name."""
+        return {n: sl for n, sl in self.hassil.slot_lists.items() if isinstance(sl, TextSlotList)}
+
+    def value_phrases(self, list_name: str, limit: int | None = ENUMERATION_LIMIT) -> list[tuple[str, list[str]]]:
+        """Each value of a text slot list: (its id, its spoken phrasings; the first is its name). Values that share
+        an id are merged. `limit` caps phrasings per value (a seeded sample), None takes them all."""
+        merged: dict[str, list[str]] = {}
+        for index, value in enumerate(self.text_lists[list_name].values):
+            if limit is None:
+                found = sample_expression(
+                    value.text_in, self.hassil.slot_lists, self.hassil.expansion_rules, language="en"
+                )
+                texts = _distinct(_clean(t) for t in found)
+            else:
+                texts = self.expansions(value.text_in, keep_slots=False, limit=limit, seed=index)
+            merged.setdefault(str(value.value_out), []).extend(texts)
+        return [(value_id, _distinct(texts)) for value_id, texts in merged.items()]
 
     def slot_range(self, list_name: str) -> tuple[int, int]:
         slot_list = self.hassil.slot_lists[list_name]
@@ -122,75 +152,44 @@ def _distinct(texts) -> list[str]:
 
 def count_expansions(expression: Expression, language: Language) -> int:
     """How many strings a template expands to (slots counted by their values), without enumerating them."""
-    if isinstance(expression, TextChunk):
-        return 1
-    if isinstance(expression, Alternative):
-        return sum(count_expansions(item, language) for item in expression.items)
-    if isinstance(expression, Permutation):
-        product = 1
-        for item in expression.items:
-            product *= count_expansions(item, language)
-        return product * _factorial(len(expression.items))
-    if isinstance(expression, Group):
-        product = 1
-        for item in expression.items:
-            product *= count_expansions(item, language)
-        return product
-    if isinstance(expression, RuleReference):
-        return count_expansions(language.hassil.expansion_rules[expression.rule_name].expression, language)
-    if isinstance(expression, ListReference):
-        slot_list = language.hassil.slot_lists[expression.list_name]
-        if isinstance(slot_list, RangeSlotList):
-            return len(range(slot_list.start, slot_list.stop + 1, slot_list.step))
-        if isinstance(slot_list, TextSlotList):
-            return len(slot_list.values)
-        return 1
-    raise TypeError(f"unexpected template part: {expression!r}")
+    return CountWalker(language.hassil.expansion_rules, language.hassil.slot_lists).visit(expression)
 
 
-def _factorial(n: int) -> int:
-    out = 1
-    for k in range(2, n + 1):
-        out *= k
-    return out
+class _RandomWalker(TemplateWalker[Iterator[str]]):
+    """One random path through a template (slots kept as `{slot}` or filled with a random value)."""
+
+    def __init__(self, language: Language, rng: random.Random, keep_slots: bool) -> None:
+        super().__init__(language.hassil.expansion_rules, language.hassil.slot_lists)
+        self.rng = rng
+        self.keep_slots = keep_slots
+
+    def visit_text(self, text: str) -> Iterator[str]:
+        yield text
+
+    def visit_alternative(self, expression: Alternative) -> Iterator[str]:
+        yield from self.visit(self.rng.choice(expression.items))
+
+    def visit_sequence(self, expression: Group) -> Iterator[str]:
+        for item in expression.items:
+            yield from self.visit(item)
+
+    def visit_list(self, reference: ListReference, slot_list: SlotList | None) -> Iterator[str]:
+        if self.keep_slots:
+            yield "{" + reference.slot_name + "}"
+            return
+        phrase = self.rng.choice(list_phrases(slot_list))
+        if isinstance(phrase, str):
+            yield phrase
+        else:
+            yield from self.visit(phrase)
 
 
 def _random_expansions(
     expression: Expression, language: Language, rng: random.Random, keep_slots: bool, count: int
 ) -> Iterator[str]:
+    walker = _RandomWalker(language, rng, keep_slots)
     for _ in range(count):
-        yield "".join(_random_walk(expression, language, rng, keep_slots))
-
-
-def _random_walk(expression: Expression, language: Language, rng: random.Random, keep_slots: bool) -> Iterator[str]:
-    if isinstance(expression, TextChunk):
-        yield expression.original_text
-    elif isinstance(expression, Alternative):
-        yield from _random_walk(rng.choice(expression.items), language, rng, keep_slots)
-    elif isinstance(expression, Permutation):
-        items = list(expression.items)
-        rng.shuffle(items)
-        for item in items:
-            yield from _random_walk(item, language, rng, keep_slots)
-            yield " "
-    elif isinstance(expression, Group):
-        for item in expression.items:
-            yield from _random_walk(item, language, rng, keep_slots)
-    elif isinstance(expression, RuleReference):
-        rule = language.hassil.expansion_rules[expression.rule_name]
-        yield from _random_walk(rule.expression, language, rng, keep_slots)
-    elif isinstance(expression, ListReference):
-        if keep_slots:
-            yield "{" + expression.slot_name + "}"
-            return
-        slot_list = language.hassil.slot_lists[expression.list_name]
-        if isinstance(slot_list, RangeSlotList):
-            yield str(rng.choice(list(range(slot_list.start, slot_list.stop + 1, slot_list.step))))
-        elif isinstance(slot_list, TextSlotList):
-            value = rng.choice(slot_list.values)
-            yield from _random_walk(value.text_in, language, rng, keep_slots)
-    else:
-        raise TypeError(f"unexpected template part: {expression!r}")
+        yield "".join(walker.visit(expression))
 
 
 def default_sentences_path() -> Path:
@@ -205,17 +204,26 @@ def load_language(path: Path | None = None) -> Language:
     specs: dict[str, IntentSpec] = {}
     for name, body in raw["intents"].items():
         templates: list[str] = []
-        topic = None
+        topic = answer = None
+        extends = False
         slot_types: dict[str, str] = {}
         canonical: list[str] = []
         for data in body["data"]:
             templates.extend(data["sentences"])
             metadata = data.get("metadata") or {}
             topic = metadata.get("topic", topic)
+            answer = metadata.get("answer", answer)
+            extends = extends or metadata.get("alexa_samples") == "extend"
             slot_types.update(metadata.get("alexa_slot_types", {}))
             canonical.extend(metadata.get("canonical", []))
         specs[name] = IntentSpec(
-            name=name, templates=tuple(templates), topic=topic, slot_types=slot_types, canonical=tuple(canonical)
+            name=name,
+            templates=tuple(templates),
+            topic=topic,
+            answer=answer,
+            slot_types=slot_types,
+            canonical=tuple(canonical),
+            extends_builtin=extends,
         )
     skill = raw["skill"]
     return Language(

@@ -1,11 +1,14 @@
-"""Offline intent matcher: typed or transcribed text -> Alexa intent name and slots.
+"""Offline intent matcher: typed or transcribed text -> Alexa intent name, slots and their resolved ids.
 
-Two stages, both built from the language source:
-1. the hassil templates themselves (exact, with slots);
-2. for paraphrases the templates do not list, a nearest-neighbour search over the templates' expansions, on
-   IDF-weighted word and word-pair features. It accepts only text that either names the domain (a `domain_words`
-   entry) or stays inside the templates' vocabulary, and only above a similarity threshold; everything else is
-   AMAZON.FallbackIntent, as Alexa would route it.
+Stages, all built from the language source:
+0. red flags first: a cue of the `red_flag` list anywhere in the text is RedFlagIntent, whatever else it says;
+1. the hassil templates themselves (exact, with slots; among several readings the conversation's topic decides);
+2. frames marked `open_values` with any short phrase in the slot ("does tonic water help"), as Alexa sends a value
+   it could not resolve; only when the text names the domain or a session is open;
+3. for paraphrases the templates do not list, a nearest-neighbour search over the templates' expansions, on
+   IDF-weighted word and word-pair features, with slot values read out of the text. It accepts only text that
+   either names the domain (a `domain_words` entry) or stays inside the templates' vocabulary, and only above a
+   similarity threshold; everything else is AMAZON.FallbackIntent, as Alexa would route it.
 """
 
 from __future__ import annotations
@@ -16,11 +19,36 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from hassil import recognize
-from hassil.expression import Expression, Group, ListReference, RuleReference, TextChunk
-from hassil.intents import RangeSlotList, TextSlotList
+from hassil import recognize, recognize_all
+from hassil.intents import RangeSlotList, WildcardSlotList
 
 from .language import FALLBACK_INTENT, Language, load_language
+from .redflags import RedFlagDetector
+from .text import NUMBER_WORDS, normalize, stem, stems, words
+from .walk import VocabularyWalker
+
+RED_FLAG_INTENT = "RedFlagIntent"
+RED_FLAG_LIST = "red_flag"
+# An open slot takes at most this many words: "does tonic water help" yes, a whole second sentence no.
+MAX_OPEN_VALUE_WORDS = 4
+# Lists whose values are spotted in paraphrases, and the question intent each one's slot belongs to.
+SPOTTED_LISTS = ("factor", "group", "concern", "remedy", "action")
+SPOT_ORDER = {  # tie-breaks between lists, by what the question's cue words say it asks
+    "cause": ("factor", "concern", "remedy", "action", "group"),
+    "prevention": ("remedy", "action", "concern", "factor", "group"),
+    "plain": ("remedy", "action", "concern", "group", "factor"),
+}
+SPOT_INTENT = {"factor": "CauseIntent", "group": "GroupIntent", "concern": "ConcernIntent",
+               "remedy": "RemedyIntent", "action": "ActionIntent"}
+# Which question intents suit a conversation's topic, when one utterance reads as several ("what about potassium"
+# is a cause while talking about causes, a remedy otherwise).
+TOPIC_AFFINITY = {
+    "causes": ("CauseIntent",),
+    "risk_factors": ("CauseIntent",),
+    "complications": ("ConcernIntent",),
+    "prevention": ("PreventWithIntent", "RemedyIntent", "ActionIntent"),
+    "treatment": ("RemedyIntent", "ActionIntent"),
+}
 
 # Cosine similarity under which a paraphrase is not trusted. Picked on the template expansions themselves (see
 # benchmarks/understanding.py for how it performs on the independent dev set), not per dev utterance.
@@ -34,17 +62,6 @@ STOP_WORDS = frozenset(
     "is are was were be been am do does did to of in on at for with about and or so if please can could would "
     "will should shall may might must just really very some any".split()
 )
-CONTRACTIONS = {
-    "what's": "what is", "it's": "it is", "that's": "that is", "i'm": "i am", "i've": "i have", "i'd": "i would",
-    "don't": "do not", "doesn't": "does not", "didn't": "did not", "can't": "can not", "won't": "will not",
-    "isn't": "is not", "aren't": "are not", "you're": "you are", "we're": "we are", "there's": "there is",
-    "how's": "how is", "where's": "where is", "who's": "who is", "let's": "let us", "shouldn't": "should not",
-}
-NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty"
-).split()
-_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 
 
 @dataclass(frozen=True)
@@ -52,63 +69,34 @@ class Match:
     """What the matcher understood. `intent` is an Alexa intent name; slots map name -> spoken value."""
 
     intent: str
-    slots: dict[str, str] = field(default_factory=dict)
+    slots: dict[str, str] = field(default_factory=dict)  # slot -> the words said
+    resolved: dict[str, str] = field(default_factory=dict)  # slot -> value id, when the value is in its list
     score: float = 0.0
-    method: str = "none"  # "template", "similar" or "none"
+    method: str = "none"  # "red_flag", "template", "open", "similar" or "none"
 
     @property
     def is_fallback(self) -> bool:
         return self.intent == FALLBACK_INTENT
 
 
-def normalize(text: str) -> str:
-    """Lowercase, straight apostrophes, no punctuation, digits kept: the form both stages see."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[^a-z0-9' ]+", " ", text)
-    text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+@dataclass(frozen=True)
+class MatchContext:
+    """What the conversation knows before this utterance: a follow-up is read in its light."""
 
-
-def range_words(slot_list: RangeSlotList) -> list[str]:
-    """A number slot's values as spoken words (what recognizers hear and templates may say)."""
-    numbers = range(slot_list.start, slot_list.stop + 1, slot_list.step)
-    return [NUMBER_WORDS[n] for n in numbers if n < len(NUMBER_WORDS)]
-
-
-def spell_digits(text: str) -> str:
-    """'step 3' -> 'step three': recognizers never hear digits."""
-    return " ".join(NUMBER_WORDS[int(w)] if w.isdigit() and int(w) < len(NUMBER_WORDS) else w for w in text.split())
-
-
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper: enough to make cramps/cramping/cramped and prevent/prevention meet."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _words(text: str) -> list[str]:
-    out: list[str] = []
-    for word in normalize(text).split():
-        expanded = CONTRACTIONS.get(word, word)
-        for part in expanded.split():
-            if part.isdigit() and int(part) < len(NUMBER_WORDS):
-                part = NUMBER_WORDS[int(part)]
-            out.append(part)
-    return out
+    in_session: bool = False
+    topic: str | None = None
 
 
 def features(text: str) -> list[str]:
     """Content-word stems plus adjacent pairs that hold a content word (pairs keep 'stop getting' apart from
     'stop'; pairs of two function words, such as 'how can', say nothing about the topic)."""
-    words = _words(text)
-    stems = [stem(w) for w in words]
-    content = [s for s, w in zip(stems, words) if w not in STOP_WORDS]
+    said = words(text)
+    stems = [stem(w) for w in said]
+    content = [s for s, w in zip(stems, said) if w not in STOP_WORDS]
     pairs = [
         f"{stems[i]}_{stems[i + 1]}"
-        for i in range(len(words) - 1)
-        if words[i] not in STOP_WORDS or words[i + 1] not in STOP_WORDS
+        for i in range(len(said) - 1)
+        if said[i] not in STOP_WORDS or said[i + 1] not in STOP_WORDS
     ]
     return content + pairs
 
@@ -119,7 +107,7 @@ class Matcher:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._domain = {stem(w) for w in language.raw["skill"].get("domain_words", [])}
-        self._vocabulary = {stem(w) for w in _template_words(language)}
+        self._vocabulary = {stem(w) for w in _templatewords(language)}
         self._launch = {normalize(t) for s in language.launch for t in language.expansions(s.expression, keep_slots=False)}
         self._prefixes = sorted(
             {normalize(t) for t in language.expansions(language.invocation_prefix.expression, keep_slots=False)},
@@ -127,12 +115,33 @@ class Matcher:
             reverse=True,
         )
         self._build_index()
+        self.red_flags = RedFlagDetector(
+            {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)}
+        )
+        # Slot values by their words, for reading values out of paraphrases: list -> word tuple -> value id.
+        self._values: dict[str, dict[tuple[str, ...], str]] = {
+            name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
+            for name in language.text_lists
+        }
+        self._open_lists = {name: WildcardSlotList(name=name) for name in language.text_lists}
+        skill = language.raw["skill"]
+        self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
+        self._leg = {stem(w) for w in skill.get("leg_words", [])}
+        self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
+        cues = skill.get("question_cues", {})
+        self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
+        # Slot values by their stems, for spotting them in paraphrases: list -> stem tuple -> value id.
+        self._spot = {
+            name: {tuple(stems(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
+            for name in SPOTTED_LISTS
+        }
+        self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
 
     # -- index -------------------------------------------------------------------------------------------------
     def _build_index(self) -> None:
         samples: list[tuple[str, list[str]]] = []
         self._intent_vocabulary = {
-            name: {stem(w) for w in _template_words(self.language, [name])} for name in self.language.intents
+            name: {stem(w) for w in _templatewords(self.language, [name])} for name in self.language.intents
         }
         for name in self.language.intents:
             for text in self.language.intent_expansions(
@@ -183,31 +192,139 @@ class Matcher:
                 return norm[len(prefix) :].strip()
         return norm
 
-    def match(self, text: str) -> Match:
+    def match(self, text: str, context: MatchContext | None = None) -> Match:
+        context = context or MatchContext()
         norm = normalize(text)
         if not norm:
             return Match(FALLBACK_INTENT)
-        exact = self._match_templates(norm)
+        flag = self.red_flags.detect(norm)
+        if flag is not None:
+            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
+        if self._elsewhere_in_body(norm):
+            return Match(FALLBACK_INTENT, method="none")
+        exact = self._match_templates(norm, context)
         if exact is not None:
             return exact
+        spotted = self._match_spotted(norm, context)
+        if spotted is not None:
+            return spotted
+        if context.in_session or self._names_domain(norm):
+            opened = self._match_open(norm)
+            if opened is not None:
+                return opened
         return self._match_similar(norm)
 
-    def _match_templates(self, norm: str) -> Match | None:
-        candidates = [norm]
-        expanded = " ".join(_words(norm))
-        if expanded != norm:
-            candidates.append(expanded)
-        for candidate in candidates:
-            result = recognize(candidate, self.language.hassil, language="en")
-            if result is not None:
-                slots = {name: _slot_text(entity.value) for name, entity in result.entities.items()}
-                return Match(result.intent.name, slots, 1.0, "template")
+    def _elsewhere_in_body(self, norm: str) -> bool:
+        """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""
+        said = set(stems(norm))
+        return bool(said & self._cramp and said & self._other_body) and not said & self._leg
+
+    def _mentions(self, said: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
+        """Longest, non-overlapping value phrases of one list in the text, left to right: (start, end, id)."""
+        found: list[tuple[int, int, str]] = []
+        start = 0
+        while start < len(said):
+            for end in range(min(len(said), start + self._spot_longest), start, -1):
+                value_id = table.get(tuple(said[start:end]))
+                if value_id is not None:
+                    found.append((start, end, value_id))
+                    start = end
+                    break
+            else:
+                start += 1
+        return found
+
+    def _has_cue(self, said: list[str], kind: str) -> bool:
+        cues = self._cues.get(kind, set())
+        return any(tuple(said[i:j]) in cues for i in range(len(said)) for j in range(i + 1, min(len(said), i + 6) + 1))
+
+    def _match_spotted(self, norm: str, context: MatchContext) -> Match | None:
+        """A paraphrase that names one of our slot values asks about it: "is a bag of frozen peas ok for it".
+
+        The longest value named wins; on a tie, the question's cue words decide (a cause, prevention, or else a
+        remedy first). Text with words we don't know is ours only if it names the domain, or, inside a session, if
+        the value named is a phrase of two words or more and at most one word is unknown."""
+        plain = words(norm)
+        said = [stem(w) for w in plain]
+        found = [(name, *m) for name in SPOTTED_LISTS for m in self._mentions(said, self._spot[name])]
+        if not found:
+            return None
+        cause, prevention = self._has_cue(said, "cause"), self._has_cue(said, "prevention")
+        order = SPOT_ORDER["cause" if cause else "prevention" if prevention else "plain"]
+        chosen, start, end, value_id = max(found, key=lambda m: (m[2] - m[1], -order.index(m[0])))
+        covered = {i for _, s0, e0, _ in found for i in range(s0, e0)}
+        rest = {said[i] for i in range(len(said)) if i not in covered and plain[i] not in STOP_WORDS}
+        unknown = rest - self._vocabulary
+        if unknown and not rest & self._domain:
+            named = [w for w in plain[start:end] if w not in STOP_WORDS]
+            if not (context.in_session and len(unknown) == 1 and len(named) >= 2):
+                return None  # words we don't know and no sign it is about cramps: not ours
+        if prevention and chosen in ("group", "factor"):
+            return None  # "how do runners prevent cramps" is the prevention topic, read by similarity
+        if chosen == "factor" and not cause and any(m[0] != "factor" for m in found):
+            return None
+        intent, slot = SPOT_INTENT[chosen], chosen
+        if prevention and chosen in ("remedy", "action"):
+            intent, slot = "PreventWithIntent", "remedy"
+        return Match(intent, {slot: " ".join(plain[start:end])}, {slot: value_id}, 0.8, "spotted")
+
+    def _candidates(self, norm: str) -> list[str]:
+        expanded = " ".join(words(norm))
+        return [norm] if expanded == norm else [norm, expanded]
+
+    def _match_templates(self, norm: str, context: MatchContext) -> Match | None:
+        preferred = TOPIC_AFFINITY.get(context.topic or "", ())
+        for candidate in self._candidates(norm):
+            results = list(recognize_all(candidate, self.language.hassil, language="en"))
+            if not results:
+                continue
+            # A reading whose slots all resolved beats one that fell back to a wildcard; then the topic's intents.
+            best = min(
+                results,
+                key=lambda r: (
+                    any(e.is_wildcard for e in r.entities.values()),
+                    r.intent.name not in preferred,
+                    -r.text_chunks_matched,
+                ),
+            )
+            return self._from_result(best, "template")
         return None
+
+    def _match_open(self, norm: str) -> Match | None:
+        for candidate in self._candidates(norm):
+            result = recognize(candidate, self.language.open_intents, slot_lists=self._open_lists, language="en")
+            if result is None:
+                continue
+            values = [str(e.text).strip() for e in result.entities.values()]
+            if all(0 < len(v.split()) <= MAX_OPEN_VALUE_WORDS for v in values):
+                match = self._from_result(result, "open")
+                # A value of the list said in an open frame still resolves ("can i take an ibuprofen tablet").
+                resolved = {
+                    slot: value_id
+                    for slot, said in match.slots.items()
+                    if (value_id := self._value_in(slot, said)) is not None
+                }
+                return Match(match.intent, match.slots, resolved, 0.9, "open")
+        return None
+
+    def _from_result(self, result, method: str) -> Match:
+        slots: dict[str, str] = {}
+        resolved: dict[str, str] = {}
+        for name, entity in result.entities.items():
+            if isinstance(self.language.hassil.slot_lists.get(name), RangeSlotList):
+                slots[name] = _slot_text(entity.value)
+                continue
+            slots[name] = str(entity.text).strip()
+            if not entity.is_wildcard:
+                resolved[name] = str(entity.value)
+        return Match(result.intent.name, slots, resolved, 1.0, method)
+
+    def _names_domain(self, norm: str) -> bool:
+        return bool({stem(w) for w in words(norm)} & self._domain)
 
     def _match_similar(self, norm: str) -> Match:
         feats = features(norm)
-        words = [w for w in _words(norm) if w not in STOP_WORDS]
-        stems = {stem(w) for w in words}
+        stems = {stem(w) for w in words(norm) if w not in STOP_WORDS}
         if not stems:
             return Match(FALLBACK_INTENT)
         names_domain = bool(stems & self._domain)
@@ -227,10 +344,11 @@ class Matcher:
             # borrows "cold" from another intent's sentences, so it is not ours.
             if score < needed or stems - self._intent_vocabulary[intent]:
                 return Match(FALLBACK_INTENT, score=score, method="none")
-        slots = self._slots_from_text(intent, norm)
-        if slots is None:
+        found = self._slots_from_text(intent, norm)
+        if found is None:
             return Match(FALLBACK_INTENT, score=score, method="none")
-        return Match(intent, slots, score, "similar")
+        slots, resolved = found
+        return Match(intent, slots, resolved, score, "similar")
 
     def _scores(self, feats: list[str]) -> dict[str, float]:
         """Per intent: the mean of its best neighbour's cosine and of the IDF-weighted cue share."""
@@ -252,17 +370,36 @@ class Matcher:
                 cue[name] += weight * share
         return {name: 0.5 * nearest.get(name, 0.0) + 0.5 * cue.get(name, 0.0) / (total or 1.0) for name in nearest}
 
-    def _slots_from_text(self, intent: str, norm: str) -> dict[str, str] | None:
-        """Slot values for a paraphrase: numbers for range slots. None when a slot the intent needs is absent."""
+    def _slots_from_text(self, intent: str, norm: str) -> tuple[dict[str, str], dict[str, str]] | None:
+        """Slot values for a paraphrase: the last number for a range slot, the longest value phrase of the list for
+        a text slot. None when a slot the intent needs is not in the text."""
+        said = words(norm)
         slots: dict[str, str] = {}
+        resolved: dict[str, str] = {}
         for slot in self.language.intents[intent].slot_types:
-            low, high = self.language.slot_range(slot)
-            numbers = [NUMBER_WORDS.index(w) for w in _words(norm) if w in NUMBER_WORDS]
-            numbers = [n for n in numbers if low <= n <= high]
-            if not numbers:
+            slot_list = self.language.hassil.slot_lists[slot]
+            if isinstance(slot_list, RangeSlotList):
+                numbers = [NUMBER_WORDS.index(w) for w in said if w in NUMBER_WORDS]
+                numbers = [n for n in numbers if slot_list.start <= n <= slot_list.stop]
+                if not numbers:
+                    return None
+                slots[slot] = str(numbers[-1])
+                continue
+            best: tuple[int, str, str] | None = None
+            table = self._values[slot]
+            for start in range(len(said)):
+                for end in range(len(said), start, -1):
+                    value_id = table.get(tuple(said[start:end]))
+                    if value_id is not None and (best is None or end - start > best[0]):
+                        best = (end - start, " ".join(said[start:end]), value_id)
+                        break
+            if best is None:
                 return None
-            slots[slot] = str(numbers[-1])
-        return slots
+            slots[slot], resolved[slot] = best[1], best[2]
+        return slots, resolved
+
+    def _value_in(self, slot: str, said: str) -> str | None:
+        return self._values.get(slot, {}).get(tuple(words(said)))
 
 
 def _slot_text(value: object) -> str:
@@ -271,30 +408,13 @@ def _slot_text(value: object) -> str:
     return str(value)
 
 
-def _template_words(language: Language, intents: list[str] | None = None) -> set[str]:
+def _templatewords(language: Language, intents: list[str] | None = None) -> set[str]:
     """Every word the templates (of `intents`, default all) can produce, read off the template trees."""
-    words: set[str] = set()
-
-    def walk(expression: Expression) -> None:
-        if isinstance(expression, TextChunk):
-            words.update(_words(expression.original_text))
-        elif isinstance(expression, Group):
-            for item in expression.items:
-                walk(item)
-        elif isinstance(expression, RuleReference):
-            walk(language.hassil.expansion_rules[expression.rule_name].expression)
-        elif isinstance(expression, ListReference):
-            slot_list = language.hassil.slot_lists.get(expression.list_name)
-            if isinstance(slot_list, TextSlotList):
-                for value in slot_list.values:
-                    walk(value.text_in)
-            elif isinstance(slot_list, RangeSlotList):
-                words.update(range_words(slot_list))
-
+    walker = VocabularyWalker(language.hassil.expansion_rules, language.hassil.slot_lists, words)
     for name in intents if intents is not None else language.intents:
         for sentence in language.sentences(name):
-            walk(sentence.expression)
-    return words
+            walker.visit(sentence.expression)
+    return walker.words
 
 
 @lru_cache(maxsize=2)

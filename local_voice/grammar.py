@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from hassil.expression import Alternative, Expression, Group, ListReference, Permutation, RuleReference, TextChunk
-from hassil.intents import RangeSlotList, TextSlotList
+from hassil.expression import Alternative, Group, ListReference
+from hassil.intents import SlotList
 
 from intents.language import Language
-from intents.matcher import normalize, range_words, spell_digits
+from intents.text import normalize, spell_digits
+from intents.walk import TemplateWalker, list_phrases
 
 ROOT_RULE = "utterance"
 VOSK_UNKNOWN = "[unk]"
@@ -33,48 +34,44 @@ def _rule_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-def _chunk_words(text: str) -> list[str]:
-    return normalize(text).split()
+class _JsgfWriter(TemplateWalker[str]):
+    """A template tree as a JSGF expression: rules stay rule references, slot lists become alternatives."""
 
-
-
-class _JsgfWriter:
     def __init__(self, language: Language) -> None:
-        self.language = language
+        super().__init__(language.hassil.expansion_rules, language.hassil.slot_lists)
         self.words: set[str] = set()
         self.rules_used: set[str] = set()
 
-    def expr(self, expression: Expression) -> str:
-        if isinstance(expression, TextChunk):
-            words = _chunk_words(expression.original_text)
-            self.words.update(words)
-            return " ".join(words)
-        if isinstance(expression, Alternative):
-            parts = [self.expr(item) for item in expression.items]
-            non_empty = [p for p in parts if p.strip()]
-            if not non_empty:
-                return ""
-            body = " | ".join(non_empty)
-            optional = expression.is_optional or len(non_empty) < len(parts)
-            return f"[ {body} ]" if optional else f"( {body} )"
-        if isinstance(expression, Permutation):
-            raise ValueError("permutations are not used in this language source")
-        if isinstance(expression, Group):
-            return " ".join(p for p in (self.expr(item) for item in expression.items) if p.strip())
-        if isinstance(expression, RuleReference):
-            self.rules_used.add(expression.rule_name)
-            return f"<{_rule_name(expression.rule_name)}>"
-        if isinstance(expression, ListReference):
-            slot_list = self.language.hassil.slot_lists[expression.list_name]
-            if isinstance(slot_list, RangeSlotList):
-                words = range_words(slot_list)
-            elif isinstance(slot_list, TextSlotList):
-                words = [self.expr(v.text_in) for v in slot_list.values]
+    def visit_text(self, text: str) -> str:
+        said = normalize(text).split()
+        self.words.update(said)
+        return " ".join(said)
+
+    def visit_alternative(self, expression: Alternative) -> str:
+        parts = [self.visit(item) for item in expression.items]
+        non_empty = [p for p in parts if p.strip()]
+        if not non_empty:
+            return ""
+        body = " | ".join(non_empty)
+        optional = expression.is_optional or len(non_empty) < len(parts)
+        return f"[ {body} ]" if optional else f"( {body} )"
+
+    def visit_sequence(self, expression: Group) -> str:
+        return " ".join(p for p in (self.visit(item) for item in expression.items) if p.strip())
+
+    def visit_rule(self, name: str, expression) -> str:
+        self.rules_used.add(name)
+        return f"<{_rule_name(name)}>"
+
+    def visit_list(self, reference: ListReference, slot_list: SlotList | None) -> str:
+        phrases: list[str] = []
+        for phrase in list_phrases(slot_list):
+            if isinstance(phrase, str):  # a number, already spoken words
+                self.words.update(phrase.split())
+                phrases.append(phrase)
             else:
-                raise ValueError(f"wildcard list {{{expression.list_name}}} cannot be a recognizer grammar")
-            self.words.update(w for phrase in words for w in phrase.split())
-            return "( " + " | ".join(words) + " )"
-        raise TypeError(f"unexpected template part: {expression!r}")
+                phrases.append(self.visit(phrase))
+        return "( " + " | ".join(phrases) + " )"
 
 
 def jsgf(language: Language, intents: Iterable[str] | None = None) -> Grammar:
@@ -83,16 +80,16 @@ def jsgf(language: Language, intents: Iterable[str] | None = None) -> Grammar:
     alternatives: list[str] = []
     for name in intents if intents is not None else language.intents:
         for sentence in language.sentences(name):
-            body = writer.expr(sentence.expression)
+            body = writer.visit(sentence.expression)
             if body.strip():
                 alternatives.append(body)
     for launch in language.launch:
-        alternatives.append(writer.expr(launch.expression))
+        alternatives.append(writer.visit(launch.expression))
     rules: dict[str, str] = {}
     pending = set(writer.rules_used)
     while pending:
         name = pending.pop()
-        rules[name] = writer.expr(language.hassil.expansion_rules[name].expression)
+        rules[name] = writer.visit(language.hassil.expansion_rules[name].expression)
         pending |= writer.rules_used - set(rules)
     lines = ["#JSGF V1.0;", "grammar hamstring;"]
     lines += [f"<{_rule_name(name)}> = {body};" for name, body in sorted(rules.items())]

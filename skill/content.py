@@ -32,6 +32,7 @@ class Statement:
     sources: dict[int, tuple[str, ...]]  # article paragraph -> verbatim quotes
     added: str | None = None  # why this was added as safety guidance, when it was
     id: str | None = None
+    home: str = ""  # the section that defines it
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Section:
     short: tuple[Statement, ...]
     more: tuple[Statement, ...]
     steps: tuple[tuple[Statement, ...], ...] = ()
+    notes: tuple[Statement, ...] = ()  # read only by specific answers
 
     @property
     def is_steps(self) -> bool:
@@ -62,7 +64,44 @@ class Section:
         return "\n\n".join(part for part in (self.short_text(), self.more_text()) if part)
 
     def statements(self) -> tuple[Statement, ...]:
-        return self.short + self.more + tuple(s for step in self.steps for s in step)
+        """The statements this section defines (a `{ref}` to another section's statement is not repeated here)."""
+        own = self.short + self.more + tuple(s for step in self.steps for s in step) + self.notes
+        return tuple(s for s in own if s.home == self.id)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A specific answer: statements read in order, the section it belongs to and, in the treatment, its step."""
+
+    id: str
+    section: str
+    says: tuple[str, ...]
+    step: int | None = None
+    when_preventing: str | None = None
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    id: str
+    says: tuple[str, ...]
+    urgency: str  # "doctor" or "emergency"
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.urgency == "emergency"
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    says: tuple[str, ...]
+    names: dict[str, str]  # `not_covered.<what>` -> how to say it
+
+    def name_of(self, value_id: str | None) -> str:
+        what = (value_id or "").partition(".")[2]
+        return self.names.get(what, "that")
+
+
+NOT_COVERED = "not_covered"
 
 
 @dataclass(frozen=True)
@@ -81,9 +120,27 @@ class Content:
     disclaimer_full: str
     contradictions: tuple[Contradiction, ...]
     article_path: Path
+    answers: dict[str, Answer]
+    red_flags: dict[str, RedFlag]
+    not_covered: NotCovered
 
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for section in self.sections.values() for s in section.statements())
+
+    @property
+    def by_id(self) -> dict[str, Statement]:
+        return {s.id: s for s in self.statements() if s.id}
+
+    def read(self, ids: tuple[str, ...], **values: str) -> str:
+        """The statements `ids`, in order, as one text; {placeholders} (only in added guidance) are filled."""
+        statements = self.by_id
+        return " ".join(statements[i].say.format(**values) if values else statements[i].say for i in ids)
+
+    def answer_for(self, answer_id: str | None, preventing: bool = False) -> Answer | None:
+        answer = self.answers.get(answer_id or "")
+        if answer is not None and preventing and answer.when_preventing:
+            return self.answers[answer.when_preventing]
+        return answer
 
     def paragraphs(self) -> list[str]:
         """The article's paragraphs: paragraph N is `paragraphs()[N - 1]`."""
@@ -102,8 +159,27 @@ def _quotes(raw: dict | None) -> dict[int, tuple[str, ...]]:
     return out
 
 
-def _statement(raw: dict) -> Statement:
-    return Statement(say=raw["say"], sources=_quotes(raw.get("from")), added=raw.get("added"), id=raw.get("id"))
+def _statement(raw: dict, section: str) -> Statement:
+    return Statement(
+        say=raw["say"], sources=_quotes(raw.get("from")), added=raw.get("added"), id=raw.get("id"), home=section
+    )
+
+
+def _statements(raw_list, section: str, defined: dict[str, Statement], pending: list) -> list[Statement | str]:
+    """Statements of one section list; a `{ref: id}` stays a string until every section is read."""
+    out: list[Statement | str] = []
+    for raw in raw_list or ():
+        if "ref" in raw:
+            out.append(raw["ref"])
+            pending.append(raw["ref"])
+            continue
+        statement = _statement(raw, section)
+        if statement.id:
+            if statement.id in defined:
+                raise ValueError(f"statement id {statement.id!r} is defined twice")
+            defined[statement.id] = statement
+        out.append(statement)
+    return out
 
 
 def content_dir() -> Path:
@@ -114,16 +190,47 @@ def content_dir() -> Path:
 def load_content(path: Path | None = None) -> Content:
     path = path or content_dir() / "hamstring.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defined: dict[str, Statement] = {}
+    pending: list[str] = []
+    lists: dict[str, dict[str, list]] = {}
+    for section_id, body in raw["sections"].items():
+        lists[section_id] = {
+            part: _statements(body.get(part), section_id, defined, pending) for part in ("short", "more", "notes")
+        }
+        lists[section_id]["steps"] = [_statements(step, section_id, defined, pending) for step in body.get("steps", ())]
+    missing = sorted(set(pending) - set(defined))
+    if missing:
+        raise ValueError(f"unknown statement ids in ref: {missing}")
+
+    def resolve(items: list) -> tuple[Statement, ...]:
+        return tuple(defined[i] if isinstance(i, str) else i for i in items)
+
     sections = {
         section_id: Section(
             id=section_id,
             title=body["title"],
-            short=tuple(_statement(s) for s in body.get("short", ())),
-            more=tuple(_statement(s) for s in body.get("more", ())),
-            steps=tuple(tuple(_statement(s) for s in step) for step in body.get("steps", ())),
+            short=resolve(lists[section_id]["short"]),
+            more=resolve(lists[section_id]["more"]),
+            steps=tuple(resolve(step) for step in lists[section_id]["steps"]),
+            notes=resolve(lists[section_id]["notes"]),
         )
         for section_id, body in raw["sections"].items()
     }
+    answers = {
+        answer_id: Answer(
+            id=answer_id,
+            section=body["section"],
+            says=tuple(body["says"]),
+            step=body.get("step"),
+            when_preventing=body.get("when_preventing"),
+        )
+        for answer_id, body in raw["answers"].items()
+    }
+    red_flags = {
+        flag: RedFlag(id=flag, says=tuple(body["says"]), urgency=body["urgency"])
+        for flag, body in raw["red_flags"].items()
+    }
+    not_covered = NotCovered(says=tuple(raw["not_covered"]["says"]), names=dict(raw["not_covered"]["names"]))
     contradictions = tuple(
         Contradiction(
             id=c["id"],
@@ -140,6 +247,9 @@ def load_content(path: Path | None = None) -> Content:
         disclaimer_full=raw["disclaimer"]["full"],
         contradictions=contradictions,
         article_path=path.parent / raw["source"]["file"],
+        answers=answers,
+        red_flags=red_flags,
+        not_covered=not_covered,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from intents.language import FALLBACK_INTENT
-from intents.matcher import Match, Matcher, default_matcher
+from intents.matcher import Match, MatchContext, Matcher, default_matcher
 
 from .invoke import invoke
 from .reply import ssml_to_text
@@ -70,8 +70,22 @@ def build_request(
     }
 
 
-def intent_request(match: Match) -> dict[str, Any]:
-    slots = {name: {"name": name, "value": value, "confirmationStatus": "NONE"} for name, value in match.slots.items()}
+def intent_request(match: Match, slot_types: dict[str, str] | None = None) -> dict[str, Any]:
+    """The IntentRequest Alexa sends for a match: each custom slot with its entity resolution, as Alexa gives it
+    (ER_SUCCESS_MATCH with the value id, or ER_SUCCESS_NO_MATCH for words outside the list)."""
+    slots: dict[str, Any] = {}
+    for name, value in match.slots.items():
+        slot: dict[str, Any] = {"name": name, "value": value, "confirmationStatus": "NONE", "source": "USER"}
+        kind = (slot_types or {}).get(name, "")
+        if kind and not kind.startswith("AMAZON."):
+            authority = {"authority": f"amzn1.er-authority.echo-sdk.{LOCAL_APPLICATION_ID}.{kind}"}
+            if name in match.resolved:
+                authority.update(status={"code": "ER_SUCCESS_MATCH"},
+                                 values=[{"value": {"name": value, "id": match.resolved[name]}}])
+            else:
+                authority.update(status={"code": "ER_SUCCESS_NO_MATCH"})
+            slot["resolutions"] = {"resolutionsPerAuthority": [authority]}
+        slots[name] = slot
     return {
         "type": "IntentRequest",
         "dialogState": "COMPLETED",
@@ -88,6 +102,7 @@ class TurnRecord:
     slots: dict[str, str]
     topic: str | None
     step: int | None
+    answer: str | None  # the specific answer, red flag (rf_...) or not_covered given, else null
     speech: str
     ssml: str
     reprompt: str | None
@@ -115,6 +130,7 @@ def record_from(utterance: str | None, request: dict, response: dict, skill_ms: 
         slots={k: v.get("value") for k, v in (intent.get("slots") or {}).items()},
         topic=attributes.get("topic"),
         step=attributes.get("step"),
+        answer=attributes.get("answer"),
         speech=ssml_to_text(ssml),
         ssml=ssml,
         reprompt=ssml_to_text(reprompt) if reprompt else None,
@@ -153,7 +169,11 @@ class Conversation:
         text = self.matcher.strip_invocation(utterance) if not self.open else utterance
         if not text:
             return {"type": "LaunchRequest"} if not self.open else intent_request(Match(FALLBACK_INTENT))
-        return intent_request(self.matcher.match(text))
+        topic = self.attributes.get("topic")  # the skill's own attribute, but read as input all the same
+        context = MatchContext(in_session=self.open, topic=topic if isinstance(topic, str) else None)
+        match = self.matcher.match(text, context)
+        return intent_request(match, self.matcher.language.intents[match.intent].slot_types
+                              if match.intent in self.matcher.language.intents else None)
 
     def say(self, utterance: str) -> TurnRecord:
         return self.send(self.understand(utterance), utterance)

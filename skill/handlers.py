@@ -1,6 +1,7 @@
 """The Alexa skill: ask-sdk-core handlers. They pick content and phrasing; all text comes from skill/content/.
 
 `build_skill()` is the one skill object that Alexa (Flask or Lambda), the CLI and the offline assistant all call.
+The language facts come precompiled (intents/runtime.py), so no template is parsed on a cold start.
 """
 
 from __future__ import annotations
@@ -14,16 +15,30 @@ from typing import Callable
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_core.utils import get_slot, is_intent_name, is_request_type
+from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response
 
-from intents.language import load_language
+from intents.runtime import load_runtime
 
-from .content import TREATMENT, Content, Dialog, Section, load_content, load_dialog
+from .content import NOT_COVERED, TREATMENT, Answer, Content, Dialog, Section, load_content, load_dialog
 from .reply import Reply, respond
-from .state import ConversationState
+from .slots import SlotReading, read_slot, slot_texts
+from .state import ConversationState, StateLimits
 
 log = logging.getLogger(__name__)
+
+RED_FLAG_INTENT = "RedFlagIntent"
+# Question intents whose slot names the subject: intent -> (slot, asked about prevention?)
+QUESTION_SLOTS: dict[str, tuple[str, bool]] = {
+    "RemedyIntent": ("remedy", False),
+    "PreventWithIntent": ("remedy", True),
+    "ActionIntent": ("action", False),
+    "CauseIntent": ("factor", False),
+    "ConcernIntent": ("concern", False),
+    "GroupIntent": ("group", False),
+}
+# Where an honest "not covered" points next: what the source does say about the same kind of question.
+NOT_COVERED_OFFER = {"CauseIntent": "causes", "GroupIntent": "risk_factors", "ConcernIntent": "complications"}
 
 
 @dataclass
@@ -47,17 +62,25 @@ class Turn:
         self.state.disclaimed = True
         return [self.content.disclaimer_spoken]
 
-    def card(self, section: Section) -> tuple[str, str]:
+    def card(self, section: Section, text: str | None = None) -> tuple[str, str]:
         title = self.say("card_title", title=section.title)
-        return title, f"{section.card_text()}\n\n{self.content.disclaimer_full}"
+        return title, f"{text or section.card_text()}\n\n{self.content.disclaimer_full}"
 
     def reply(self, parts: list[str], reprompt: str | None, **kwargs) -> Response:
         return respond(self.handler_input, Reply(parts, reprompt, state=self.state, **kwargs))
 
 
+@lru_cache(maxsize=1)
+def state_limits() -> StateLimits:
+    content = load_content()
+    answers = set(content.answers) | set(content.red_flags) | {NOT_COVERED}
+    return StateLimits(frozenset(content.sections), len(content.sections[TREATMENT].steps), frozenset(answers))
+
+
 def _turn(handler_input: HandlerInput) -> Turn:
     request = handler_input.request_envelope.request
-    previous = ConversationState.from_attributes(handler_input.attributes_manager.session_attributes)
+    attributes = handler_input.attributes_manager.session_attributes
+    previous = ConversationState.from_attributes(attributes, state_limits())
     # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
     rng = random.Random(getattr(request, "request_id", None) or "")
     return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn())
@@ -111,6 +134,57 @@ def next_step(turn: Turn) -> Response:
     return read_step(turn, position + 1)
 
 
+def give_answer(turn: Turn, answer: Answer) -> Response:
+    """One specific answer: its statements, then the natural next thing to offer."""
+    section = turn.content.sections[answer.section]
+    text = turn.content.read(answer.says)
+    turn.state.topic, turn.state.answer = answer.section, answer.id
+    steps = len(turn.content.sections[TREATMENT].steps)
+    if answer.step is not None:
+        # "next" continues from this step; a yes reads on from here if the steps were under way, else from the start.
+        was_reading = turn.previous.position is not None
+        turn.state.position = answer.step
+        if was_reading and answer.step < steps:
+            turn.state.offer = "next_step"
+            offer = turn.say("offer_next_step", next=answer.step + 1)
+        else:
+            turn.state.offer = "steps"
+            offer = turn.say("offer_steps")
+    elif section.more or section.is_steps:
+        turn.state.offer = "steps" if section.is_steps else section.id
+        offer = turn.say("offer_steps") if section.is_steps else turn.say("offer_more", about=turn.say(f"about_{section.id}"))
+    else:
+        offer = turn.say("anything_else")
+    return turn.reply([*turn.opening(), text, offer], turn.say("more_reprompt"), card=turn.card(section, text))
+
+
+def give_red_flag(turn: Turn, flag_id: str | None) -> Response:
+    flag = turn.content.red_flags.get(flag_id or "")
+    if flag is None:  # a red-flag request we could not place: the general warning signs
+        return answer_topic(turn, "see_doctor")
+    section = turn.content.sections["see_doctor"]
+    text = turn.content.read(flag.says)
+    turn.state.topic, turn.state.answer = section.id, flag.id
+    log.info("red flag: %s", flag.id)
+    # The warning comes first, even before the once-a-session disclaimer.
+    if flag.is_emergency:
+        # Free the device at once: the next thing to do is a phone call, not another question.
+        return turn.reply([text, *turn.opening()], None, card=turn.card(section, text), end_session=True)
+    parts = [text, *turn.opening(), turn.say("anything_else")]
+    return turn.reply(parts, turn.say("anything_else_reprompt"), card=turn.card(section, text))
+
+
+def not_covered(turn: Turn, intent: str, value_id: str | None) -> Response:
+    section = turn.content.sections["see_doctor"]
+    text = turn.content.read(turn.content.not_covered.says, subject=turn.content.not_covered.name_of(value_id))
+    turn.state.topic, turn.state.answer = None, NOT_COVERED
+    topic = NOT_COVERED_OFFER.get(intent, TREATMENT)
+    turn.state.offer = "steps" if topic == TREATMENT else topic
+    offer = turn.say("offer_steps_instead") if topic == TREATMENT else turn.say(
+        "offer_more", about=turn.say(f"about_{topic}"))
+    return turn.reply([*turn.opening(), text, offer], turn.say("more_reprompt"), card=turn.card(section, text))
+
+
 def not_in_steps(turn: Turn) -> Response:
     return turn.reply([turn.say("not_in_steps")], turn.say("anything_else_reprompt"))
 
@@ -133,7 +207,7 @@ def fallback(turn: Turn) -> Response:
     return turn.reply([turn.say("fallback"), turn.say("fallback_hint")], turn.say("anything_else_reprompt"))
 
 
-# -- the skill --------------------------------------------------------------------------------------------------------
+# -- predicates -------------------------------------------------------------------------------------------------------
 def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
     """Predicate: the request is an IntentRequest for one of `names`."""
     wanted = frozenset(names)
@@ -145,23 +219,77 @@ def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
     return predicate
 
 
+def red_flag_in(handler_input: HandlerInput) -> str | None:
+    """The red flag a request carries: RedFlagIntent's resolved value, or a cue in any slot's words (Alexa may put
+    "my swollen leg" into a remedy slot; the warning must not be lost to the question)."""
+    request = handler_input.request_envelope.request
+    if not isinstance(request, IntentRequest):
+        return None
+    detector = load_runtime().red_flags
+    for said in slot_texts(request):
+        hit = detector.detect(said)
+        if hit is not None:
+            return hit.id
+    if request.intent.name == RED_FLAG_INTENT:
+        return read_slot(request, "red_flag").value_id
+    return None
+
+
+def has_red_flag(handler_input: HandlerInput) -> bool:
+    request = handler_input.request_envelope.request
+    return isinstance(request, IntentRequest) and (
+        request.intent.name == RED_FLAG_INTENT or red_flag_in(handler_input) is not None
+    )
+
+
+# -- the skill --------------------------------------------------------------------------------------------------------
 def build_skill_builder() -> SkillBuilder:
     sb = SkillBuilder()
+    runtime = load_runtime()
 
     @sb.request_handler(can_handle_func=is_request_type("LaunchRequest"))
     def launch(handler_input: HandlerInput) -> Response:
         return welcome(_turn(handler_input), "welcome")
 
-    @sb.request_handler(can_handle_func=is_any_intent(*load_language().topic_by_intent))
+    # Before any other answer: a request that mentions a red flag gets see-a-doctor guidance.
+    @sb.request_handler(can_handle_func=has_red_flag)
+    def red_flag(handler_input: HandlerInput) -> Response:
+        return give_red_flag(_turn(handler_input), red_flag_in(handler_input))
+
+    @sb.request_handler(can_handle_func=is_any_intent(*runtime.topic_by_intent))
     def topic(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
         name = handler_input.request_envelope.request.intent.name
-        return answer_topic(_turn(handler_input), load_language().topic_by_intent[name])
+        section = runtime.topic_by_intent[name]
+        if turn.previous.offer == section and section != TREATMENT:
+            # Asked again right after its short answer ("what else causes it"): the rest of it.
+            return give_more(turn, section)
+        return answer_topic(turn, section)
+
+    @sb.request_handler(can_handle_func=is_any_intent(*QUESTION_SLOTS, *runtime.answer_by_intent))
+    def question(handler_input: HandlerInput) -> Response:
+        turn = _turn(handler_input)
+        request = handler_input.request_envelope.request
+        name = request.intent.name
+        if name in runtime.answer_by_intent:
+            return give_answer(turn, turn.content.answers[runtime.answer_by_intent[name]])
+        slot, preventing = QUESTION_SLOTS[name]
+        reading: SlotReading = read_slot(request, slot)
+        answer = turn.content.answer_for(reading.value_id, preventing)
+        if answer is not None:
+            return give_answer(turn, answer)
+        return not_covered(turn, name, reading.value_id)
 
     @sb.request_handler(can_handle_func=is_any_intent("AMAZON.YesIntent", "MoreIntent"))
     def yes_or_more(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
-        if turn.previous.offer:
-            return give_more(turn, turn.previous.offer)
+        offer = turn.previous.offer
+        if offer == "steps":
+            return read_step(turn, 1, intro=True)
+        if offer == "next_step" and turn.previous.position is not None:
+            return next_step(turn)
+        if offer:
+            return give_more(turn, offer)
         if turn.previous.step is not None:
             return next_step(turn)
         if is_intent_name("MoreIntent")(handler_input) and turn.previous.topic:
@@ -198,6 +326,7 @@ def build_skill_builder() -> SkillBuilder:
         if turn.previous.last_speech:
             # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
             turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
+            turn.state.answer = turn.previous.answer
             card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
             reprompt = turn.previous.last_reprompt or turn.say("anything_else_reprompt")
             return turn.reply([turn.previous.last_speech], reprompt, card=card)
@@ -214,9 +343,8 @@ def build_skill_builder() -> SkillBuilder:
     def go_to_step(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
         count = len(turn.content.sections[TREATMENT].steps)
-        slot = get_slot(handler_input, "step")
-        raw = slot.value if slot is not None else None
-        number = int(raw) if raw and raw.isdigit() else None
+        raw = read_slot(handler_input.request_envelope.request, "step").said
+        number = int(raw) if raw and raw.isdigit() and len(raw) <= 3 else None
         if number is None or not 1 <= number <= count:
             return turn.reply([turn.say("no_such_step", count=count)], turn.say("step_reprompt"))
         return read_step(turn, number)

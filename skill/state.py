@@ -1,9 +1,42 @@
-"""Conversation state. It lives only in Alexa session attributes, so any server instance can answer any turn."""
+"""Conversation state. It lives only in Alexa session attributes, so any server instance can answer any turn.
+
+Attributes come back from the client on every request, so they are input like any other: each value is checked
+against what the content allows (a known section, a real step, a known answer) and dropped when it does not fit.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+# "steps": a yes reads the treatment from step 1; "next_step": a yes reads the step after `position`.
+STEP_OFFERS = ("steps", "next_step")
+MAX_TEXT_CHARS = 8000  # Alexa's own limit on speech; a longer "last speech" was not ours
+
+
+@dataclass(frozen=True)
+class StateLimits:
+    """What valid state can hold, from the content: section ids, the number of steps, answer ids."""
+
+    sections: frozenset[str]
+    step_count: int
+    answers: frozenset[str] = field(default_factory=frozenset)
+
+    def valid(self, name: str, value: Any) -> bool:
+        if name in ("topic",):
+            return isinstance(value, str) and value in self.sections
+        if name == "offer":
+            return isinstance(value, str) and (value in self.sections or value in STEP_OFFERS)
+        if name == "answer":
+            return isinstance(value, str) and value in self.answers
+        if name in ("step", "position"):
+            # exact type: True must not pass as a step number
+            return type(value) is int and 1 <= value <= self.step_count
+        if name == "disclaimed":
+            return type(value) is bool
+        if name in ("last_speech", "last_reprompt"):
+            return isinstance(value, str) and len(value) <= MAX_TEXT_CHARS
+        return False
 
 
 @dataclass
@@ -11,32 +44,32 @@ class ConversationState:
     topic: str | None = None  # section this turn spoke about
     step: int | None = None  # treatment step this turn read (1-based)
     position: int | None = None  # last treatment step read this session, so "next" works after a detour
-    offer: str | None = None  # section whose detail a "yes" or "tell me more" would give
+    offer: str | None = None  # what a "yes" would give: a section's detail, or steps (see STEP_OFFERS)
+    answer: str | None = None  # the specific answer, red flag or "not_covered" this turn gave
     disclaimed: bool = False  # the not-medical-advice line was spoken in this session
     last_speech: str | None = None  # plain text of the last answer, for "repeat"
     last_reprompt: str | None = None
 
     @classmethod
-    def from_attributes(cls, attributes: dict[str, Any] | None) -> "ConversationState":
-        """Read what a previous turn stored. Unknown or ill-typed values are dropped: attributes come from the
-        client and a tampered one must not crash the skill."""
+    def from_attributes(cls, attributes: Any, limits: StateLimits) -> ConversationState:
+        """Read what a previous turn stored. Unknown or invalid values are dropped: a tampered one must not crash
+        the skill or steer it somewhere the content does not go."""
         state = cls()
-        for name, value in (attributes or {}).items():
-            expected = _TYPES.get(name)
-            if expected is not None and type(value) is expected:  # exact: True must not pass as a step number
+        if not isinstance(attributes, dict):
+            return state
+        for name in _FIELDS:
+            value = attributes.get(name)
+            if value is not None and limits.valid(name, value):
                 setattr(state, name, value)
         return state
 
-    def for_next_turn(self) -> "ConversationState":
+    def for_next_turn(self) -> ConversationState:
         """A copy that keeps what persists between turns and forgets what described this turn."""
-        return ConversationState(position=self.position, offer=None, disclaimed=self.disclaimed,
+        return ConversationState(position=self.position, disclaimed=self.disclaimed,
                                  last_speech=self.last_speech, last_reprompt=self.last_reprompt)
 
     def to_attributes(self) -> dict[str, Any]:
         return dict(vars(self))  # flat values only, so no deep copy (asdict) is needed
 
 
-_TYPES: dict[str, type] = {
-    "topic": str, "offer": str, "last_speech": str, "last_reprompt": str,
-    "step": int, "position": int, "disclaimed": bool,
-}
+_FIELDS = tuple(ConversationState.__dataclass_fields__)

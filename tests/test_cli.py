@@ -8,7 +8,7 @@ import pytest
 
 from .support import DATA, run_cli
 
-CONTRACT = {"utterance", "intent", "slots", "topic", "step", "speech", "ssml", "reprompt", "end_session", "request",
+CONTRACT = {"answer", "utterance", "intent", "slots", "topic", "step", "speech", "ssml", "reprompt", "end_session", "request",
             "response"}
 
 

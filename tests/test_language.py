@@ -27,6 +27,7 @@ def test_template_sentence(sentence, expected):
     match = default_matcher().match(sentence)
     assert (match.intent, match.method) == (expected["name"], "template")
     assert match.slots == expected.get("slots", {})
+    assert match.resolved == expected.get("resolved", {})
 
 
 @pytest.mark.parametrize("case", load_data("known_failures.yaml"), ids=lambda c: c["text"])
@@ -104,9 +105,10 @@ def test_template_references_resolve():
 
     rules = set(LANGUAGE.raw["expansion_rules"])
     lists = set(LANGUAGE.raw.get("lists", {}))
+    values = [v["in"] for body in LANGUAGE.raw["lists"].values() for v in body.get("values", [])]
     texts = [t for spec in LANGUAGE.intents.values() for t in spec.templates] + list(
         LANGUAGE.raw["expansion_rules"].values()
-    )
+    ) + values
     for text in texts:
         for rule in re.findall(r"<([^>]+)>", text):
             assert rule in rules, f"<{rule}> in {text!r}: add it under expansion_rules"

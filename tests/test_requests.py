@@ -26,6 +26,19 @@ def envelope(case: dict) -> dict:
     body["session"]["new"] = not case.get("attributes")
     body["session"]["attributes"] = case.get("attributes", {})
     slots = {k: {"name": k, "value": v, "confirmationStatus": "NONE"} for k, v in case.get("slots", {}).items()}
+    # Alexa's entity resolution: `resolved` gives the id a custom slot's words matched; `unresolved` slots arrive
+    # with ER_SUCCESS_NO_MATCH (words outside the list).
+    for name, value_id in case.get("resolved", {}).items():
+        slots[name]["resolutions"] = {"resolutionsPerAuthority": [{
+            "authority": "amzn1.er-authority.echo-sdk.amzn1.ask.skill.test.Type",
+            "status": {"code": "ER_SUCCESS_MATCH"},
+            "values": [{"value": {"name": slots[name]["value"], "id": value_id}}],
+        }]}
+    for name in case.get("unresolved", []):
+        slots[name]["resolutions"] = {"resolutionsPerAuthority": [{
+            "authority": "amzn1.er-authority.echo-sdk.amzn1.ask.skill.test.Type",
+            "status": {"code": "ER_SUCCESS_NO_MATCH"},
+        }]}
     body["request"] = {
         "type": "IntentRequest",
         "requestId": f"amzn1.echo-api.request.{case['name'].replace(' ', '-')}",
@@ -53,7 +66,7 @@ def test_request(case):
         assert s.lower() in speech, f"{s!r} not in {record.speech!r}"
     for s in expect.get("not_says", []):
         assert s.lower() not in speech
-    for key in ("topic", "step", "end_session"):
+    for key in ("topic", "step", "end_session", "answer"):
         if key in expect:
             assert getattr(record, key) == expect[key], key
     if expect.get("card"):

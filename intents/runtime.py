@@ -1,0 +1,81 @@
+"""The language facts the skill needs at run time, compiled from the language source into one JSON file.
+
+The skill (and so every Lambda cold start) reads this file instead of parsing the templates: which intent is which
+topic or answer, each slot's values by their words (to resolve a value that arrives without Alexa's resolution),
+and the red-flag cues. `hamstring assets build` writes it; `hamstring assets check` fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .redflags import RedFlagDetector
+from .text import words
+
+if TYPE_CHECKING:  # the compiler needs hassil; the loader must not
+    from .language import Language
+
+RUNTIME_FILE = "en.runtime.json"
+RED_FLAG_LIST = "red_flag"
+
+
+@dataclass(frozen=True)
+class RuntimeLanguage:
+    topic_by_intent: dict[str, str]
+    answer_by_intent: dict[str, str]
+    slot_lists: dict[str, str]  # slot name -> list name (they are the same in this language; kept explicit)
+    values: dict[str, dict[str, str]]  # list -> phrase (as `words` joins it) -> value id
+    red_flags: RedFlagDetector
+
+    def resolve(self, slot: str, said: str) -> str | None:
+        """The id of a slot value said in words, when it is one of the list's phrasings."""
+        return self.values.get(self.slot_lists.get(slot, slot), {}).get(" ".join(words(said)))
+
+
+def compile_runtime(language: Language) -> dict[str, Any]:
+    text_lists = list(language.text_lists)
+    return {
+        "topic_by_intent": dict(sorted(language.topic_by_intent.items())),
+        "answer_by_intent": dict(sorted(language.answer_by_intent.items())),
+        "slot_lists": {slot: slot for spec in language.intents.values() for slot in sorted(spec.slot_types)},
+        "values": {
+            name: dict(
+                sorted(
+                    (" ".join(words(p)), value_id)
+                    for value_id, phrases in language.value_phrases(name)
+                    for p in phrases
+                )
+            )
+            for name in text_lists
+            if name != RED_FLAG_LIST
+        },
+        "red_flags": {
+            flag: sorted(" ".join(words(p)) for p in phrases)
+            for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)
+        },
+    }
+
+
+def runtime_text(language: Language) -> str:
+    return json.dumps(compile_runtime(language), indent=0, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def default_runtime_path() -> Path:
+    return Path(str(resources.files("intents") / "sentences" / RUNTIME_FILE))
+
+
+@lru_cache(maxsize=2)
+def load_runtime(path: Path | None = None) -> RuntimeLanguage:
+    raw = json.loads((path or default_runtime_path()).read_text(encoding="utf-8"))
+    return RuntimeLanguage(
+        topic_by_intent=raw["topic_by_intent"],
+        answer_by_intent=raw["answer_by_intent"],
+        slot_lists=raw["slot_lists"],
+        values=raw["values"],
+        red_flags=RedFlagDetector({flag: [tuple(c.split()) for c in cues] for flag, cues in raw["red_flags"].items()}),
+    )

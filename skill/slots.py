@@ -1,0 +1,57 @@
+"""Reading slots as Alexa sends them: the words said, and the id entity resolution matched them to.
+
+Alexa resolves a custom slot's words to a value id (ER_SUCCESS_MATCH) or says it could not (ER_SUCCESS_NO_MATCH,
+the words still arrive). A request without resolutions (a hand-written test request, a local tool) is resolved
+here from the compiled value table, so every front end reaches the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ask_sdk_model import IntentRequest
+
+from intents.runtime import load_runtime
+
+MATCH = "ER_SUCCESS_MATCH"
+# Slot words longer than this are not a value anyone said to us; they are not read (nor scanned) past it.
+MAX_SLOT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SlotReading:
+    said: str | None  # the words, as heard
+    value_id: str | None  # the list value they resolved to, when they did
+
+
+def _words_of(slot: object) -> str | None:
+    value = getattr(slot, "value", None)
+    return value[:MAX_SLOT_CHARS] if isinstance(value, str) and value.strip() else None
+
+
+def _resolved_id(slot: object) -> str | None:
+    resolutions = getattr(slot, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or ():
+        code = getattr(getattr(authority, "status", None), "code", None)
+        if getattr(code, "value", code) != MATCH:
+            continue
+        for wrapper in getattr(authority, "values", None) or ():
+            value_id = getattr(getattr(wrapper, "value", None), "id", None)
+            if isinstance(value_id, str) and value_id:
+                return value_id
+    return None
+
+
+def read_slot(request: IntentRequest, name: str) -> SlotReading:
+    slot = (request.intent.slots or {}).get(name) if request.intent else None
+    said = _words_of(slot)
+    value_id = _resolved_id(slot)
+    if value_id is None and said is not None:
+        value_id = load_runtime().resolve(name, said)
+    return SlotReading(said, value_id)
+
+
+def slot_texts(request: IntentRequest) -> list[str]:
+    """The words of every slot the request carries."""
+    slots = request.intent.slots if request.intent else None
+    return [said for slot in (slots or {}).values() if (said := _words_of(slot)) is not None]
