@@ -13,8 +13,10 @@ same session, and is scored by what the skill answered:
 - the confusion among the misses (expected -> given).
 
 Sets (tests/data/): `dev` and `heldout` are topic questions labelled by intent (the skill-core issue's sets);
-`dev_answers` and `heldout_answers` are specific questions labelled by answer id, written apart from the templates.
-The dev sets are used while tuning; the held-out ones never are, so they are the honest estimate.
+`dev_answers`, `dev_answers2`, `dev_redflags` (red flags and near misses) and `heldout_answers` are specific questions
+labelled by answer id, each written by a different helper who saw neither the templates nor the other sets. The dev
+sets are used while tuning; the held-out ones never are, so they are the honest estimate. (`dev_answers2` and
+`dev_redflags` were added after the first held-out measurement, to tune on new data instead of on held-out misses.)
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ SETS = {
     "dev": "dev_utterances.yaml",
     "heldout": "heldout_utterances.yaml",
     "dev_answers": "dev_answers.yaml",
+    "dev_answers2": "dev_answers2.yaml",
+    "dev_redflags": "dev_redflags.yaml",
     "heldout_answers": "heldout_answers.yaml",
 }
 OUT_OF_DOMAIN = "out_of_domain"
@@ -201,7 +205,7 @@ def report(result: Result, show_misses: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: all four")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: all of them")
     parser.add_argument("--misses", action="store_true", help="list every miss (use on dev sets while tuning)")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -75,6 +75,16 @@ class Language:
     def sentences(self, intent: str) -> list[Sentence]:
         return [s for data in self.hassil.intents[intent].data for s in data.sentences]
 
+    def recognizer_sentences(self, intent: str) -> list[Sentence]:
+        """The sentences a recognizer's grammar holds: all but blocks marked `recognizer_grammar: false`."""
+        blocks = self.raw["intents"][intent]["data"]
+        return [
+            s
+            for data, raw in zip(self.hassil.intents[intent].data, blocks)
+            if (raw.get("metadata") or {}).get("recognizer_grammar", True)
+            for s in data.sentences
+        ]
+
     @cached_property
     def open_intents(self) -> Intents:
         """Only the template blocks marked `open_values`: frames that keep their meaning whatever fills the slot."""
@@ -133,9 +143,13 @@ class Language:
         picked: list[str] = [_clean(t) for t in _random_expansions(expression, self, rng, keep_slots, limit * 3)]
         return _distinct(picked)[:limit]
 
-    def intent_expansions(self, intent: str, *, keep_slots: bool, per_template: int = ENUMERATION_LIMIT) -> list[str]:
+    def intent_expansions(
+        self, intent: str, *, keep_slots: bool, per_template: int = ENUMERATION_LIMIT, recognizer: bool = False
+    ) -> list[str]:
+        """Phrasings of every template of an intent (`recognizer`: only those a recognizer grammar holds)."""
         texts: list[str] = []
-        for index, sentence in enumerate(self.sentences(intent)):
+        sentences = self.recognizer_sentences(intent) if recognizer else self.sentences(intent)
+        for index, sentence in enumerate(sentences):
             texts.extend(
                 self.expansions(sentence.expression, keep_slots=keep_slots, limit=per_template, seed=index)
             )

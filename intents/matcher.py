@@ -116,7 +116,8 @@ class Matcher:
         )
         self._build_index()
         self.red_flags = RedFlagDetector(
-            {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)}
+            {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)},
+            language.raw.get("red_flag_signs", {}),
         )
         # Slot values by their words, for reading values out of paraphrases: list -> word tuple -> value id.
         self._values: dict[str, dict[tuple[str, ...], str]] = {
@@ -255,9 +256,12 @@ class Matcher:
         covered = {i for _, s0, e0, _ in found for i in range(s0, e0)}
         rest = {said[i] for i in range(len(said)) if i not in covered and plain[i] not in STOP_WORDS}
         unknown = rest - self._vocabulary
-        if unknown and not rest & self._domain:
+        if unknown and not set(said) & self._domain:
             named = [w for w in plain[start:end] if w not in STOP_WORDS]
-            if not (context.in_session and len(unknown) == 1 and len(named) >= 2):
+            # Inside a session, unknown words may be the story around a question that is plainly ours: a cause
+            # asked about ("i was exhausted at the end of the match, is that why"), or a value of two words or more.
+            asks_cause = cause and chosen == "factor"
+            if not (context.in_session and (asks_cause or (len(unknown) == 1 and len(named) >= 2))):
                 return None  # words we don't know and no sign it is about cramps: not ours
         if prevention and chosen in ("group", "factor"):
             return None  # "how do runners prevent cramps" is the prevention topic, read by similarity

@@ -1,46 +1,104 @@
 """Red-flag detection on text: any cue phrase of the `red_flag` slot list, found anywhere in an utterance.
 
-A cue is a word sequence (after `text.words`: lowercase, contractions expanded). Matching is a scan of the
-utterance's n-grams against a set, so it costs microseconds and needs no hassil: the skill runs it on every slot
-value it receives (from the compiled cue table), and the offline matcher runs it before anything else.
+Cues and text are compared word by word, plurals folded (not a full stem: "damage my hamstring" is a question,
+"damaged my hamstring" a red flag), in order, allowing a couple of filler words between a cue's words ("my
+leg is really quite swollen", "can't really walk"). Recall matters more than precision: a false alarm costs a
+sentence of advice, a miss can cost a leg. Matching is a scan over the utterance's words with the cues indexed by
+their first stem, so it costs microseconds and needs no hassil: the skill runs it on every slot value it receives
+(from the compiled cue table), and the offline matcher runs it before anything else.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from .text import words
 
 # When one utterance holds cues of several red flags, the most urgent wins.
 SEVERITY = ("rf_emergency", "rf_injury", "rf_cant_walk", "rf_swelling", "rf_numb_weak", "rf_wont_ease", "rf_frequent")
+# Filler words allowed between two consecutive words of a cue.
+MAX_GAP = 2
 
 
 @dataclass(frozen=True)
 class RedFlagHit:
     id: str
-    cue: str  # the words that matched, as said
+    cue: str  # the words that matched, as said (fillers included)
+
+
+Sign = list[list[str]]  # groups of phrases; the sign holds when each group has a phrase in the text
 
 
 class RedFlagDetector:
-    def __init__(self, cues: dict[str, list[tuple[str, ...]]]) -> None:
-        self._cue_to_id: dict[tuple[str, ...], str] = {}
-        for flag, sequences in cues.items():
-            for sequence in sequences:
-                self._cue_to_id.setdefault(tuple(sequence), flag)
-        self._longest = max((len(c) for c in self._cue_to_id), default=0)
+    """`cues`: flag -> word sequences found in order (with fillers); `signs`: flag -> co-occurrence rules."""
+
+    def __init__(self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None) -> None:
+        self._signs = [
+            (flag, [[tuple(_fold(w) for w in words(p)) for p in group] for group in sign])
+            for flag in sorted(signs or {}, key=_rank)
+            for sign in (signs or {})[flag]
+        ]
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        seen: set[tuple[str, ...]] = set()
+        for flag in sorted(cues, key=_rank):
+            for sequence in cues[flag]:
+                stemmed = tuple(_fold(w) for w in sequence)
+                if stemmed and stemmed not in seen:
+                    seen.add(stemmed)
+                    self._by_first[stemmed[0]].append((stemmed, flag))
 
     def detect(self, text: str) -> RedFlagHit | None:
         said = words(text)
-        hits: list[RedFlagHit] = []
-        for start in range(len(said)):
-            for length in range(1, min(self._longest, len(said) - start) + 1):
-                flag = self._cue_to_id.get(tuple(said[start : start + length]))
-                if flag is not None:
-                    hits.append(RedFlagHit(flag, " ".join(said[start : start + length])))
-        if not hits:
-            return None
-        return min(hits, key=lambda hit: SEVERITY.index(hit.id) if hit.id in SEVERITY else len(SEVERITY))
+        stems = [_fold(w) for w in said]
+        best: RedFlagHit | None = None
+        for flag, groups in self._signs:
+            if best is not None and _rank(flag) >= _rank(best.id):
+                break
+            found = [_find_any(stems, group) for group in groups]
+            if all(f is not None for f in found):
+                best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found if a is not None))
+        for start, first in enumerate(stems):
+            for cue, flag in self._by_first.get(first, ()):
+                end = _match_from(stems, start, cue)
+                if end is not None and (best is None or _rank(flag) < _rank(best.id)):
+                    best = RedFlagHit(flag, " ".join(said[start:end]))
+        return best
 
     @property
     def cue_count(self) -> int:
-        return len(self._cue_to_id)
+        return sum(len(v) for v in self._by_first.values())
+
+
+def _find_any(stems: list[str], phrases: list[tuple[str, ...]]) -> tuple[int, int] | None:
+    """Where the first of `phrases` (contiguous words) occurs in the text."""
+    for phrase in phrases:
+        size = len(phrase)
+        for start in range(len(stems) - size + 1):
+            if tuple(stems[start : start + size]) == phrase:
+                return start, start + size
+    return None
+
+
+def _fold(word: str) -> str:
+    """Singular of a plain plural: bruises -> bruise, toes -> toe; everything else unchanged."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _rank(flag: str) -> int:
+    return SEVERITY.index(flag) if flag in SEVERITY else len(SEVERITY)
+
+
+def _match_from(stems: list[str], start: int, cue: tuple[str, ...]) -> int | None:
+    """End index if `cue` occurs in order from `start` with at most MAX_GAP words between its words."""
+    position = start + 1
+    for word in cue[1:]:
+        for offset in range(MAX_GAP + 1):
+            if position + offset < len(stems) and stems[position + offset] == word:
+                position += offset + 1
+                break
+        else:
+            return None
+    return position

@@ -58,6 +58,7 @@ def compile_runtime(language: Language) -> dict[str, Any]:
             flag: sorted(" ".join(words(p)) for p in phrases)
             for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)
         },
+        "red_flag_signs": language.raw.get("red_flag_signs", {}),
     }
 
 
@@ -77,5 +78,7 @@ def load_runtime(path: Path | None = None) -> RuntimeLanguage:
         answer_by_intent=raw["answer_by_intent"],
         slot_lists=raw["slot_lists"],
         values=raw["values"],
-        red_flags=RedFlagDetector({flag: [tuple(c.split()) for c in cues] for flag, cues in raw["red_flags"].items()}),
+        red_flags=RedFlagDetector(
+            {flag: [tuple(c.split()) for c in cues] for flag, cues in raw["red_flags"].items()}, raw["red_flag_signs"]
+        ),
     )

@@ -79,7 +79,7 @@ def jsgf(language: Language, intents: Iterable[str] | None = None) -> Grammar:
     writer = _JsgfWriter(language)
     alternatives: list[str] = []
     for name in intents if intents is not None else language.intents:
-        for sentence in language.sentences(name):
+        for sentence in language.recognizer_sentences(name):
             body = writer.visit(sentence.expression)
             if body.strip():
                 alternatives.append(body)
@@ -102,7 +102,7 @@ def vosk_phrases(language: Language) -> list[str]:
     phrases: list[str] = [normalize(p) for spec in language.intents.values() for p in spec.canonical]
     for name in language.intents:
         phrases += [normalize(p) for p in language.intent_expansions(
-            name, keep_slots=False, per_template=VOSK_PHRASES_PER_TEMPLATE)]
+            name, keep_slots=False, per_template=VOSK_PHRASES_PER_TEMPLATE, recognizer=True)]
     for launch in language.launch:
         phrases += [normalize(p) for p in language.expansions(launch.expression, keep_slots=False)]
     # Digits never reach a recognizer: slot numbers are spoken words.

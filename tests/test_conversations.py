@@ -40,7 +40,7 @@ def test_golden_conversation(conversation):
     for number, turn in enumerate(conversation["turns"], 1):
         record = chat.say(turn["say"])
         where = f"turn {number} ({turn['say']!r}): heard {record.speech!r}"
-        for key in ("intent", "slots", "topic", "step", "end_session"):
+        for key in ("intent", "slots", "topic", "step", "answer", "end_session"):
             if key in turn:
                 assert getattr(record, key) == turn[key], f"{key} at {where}"
         speech = record.speech.lower()

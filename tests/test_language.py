@@ -70,9 +70,15 @@ def _broken(mutate):
         (lambda i, m: m["interactionModel"]["languageModel"]["intents"].remove(i["AMAZON.HelpIntent"]),
          "required built-in"),
         (lambda i, m: m["interactionModel"]["languageModel"].__setitem__("invocationName", "helper"), "2+ lowercase"),
+        (lambda i, m: m["interactionModel"]["languageModel"]["types"].pop(), "is not declared in types"),
+        (lambda i, m: m["interactionModel"]["languageModel"]["types"][0]["values"].append(
+            copy.deepcopy(m["interactionModel"]["languageModel"]["types"][0]["values"][0])), "share an id"),
+        (lambda i, m: m["interactionModel"]["languageModel"]["types"][0]["values"][0]["name"]["synonyms"].append(
+            "Ibuprofen 200mg"), "only lowercase words"),
+        (lambda i, m: m["interactionModel"]["languageModel"]["types"][0].__setitem__("values", []), "has no values"),
     ],
     ids=["shared sample", "undeclared slot", "unused slot", "too few samples", "digits", "missing builtin",
-         "invocation name"],
+         "invocation name", "undeclared slot type", "duplicate value id", "bad synonym", "empty slot type"],
 )
 def test_lint_catches(mutate, complaint):
     assert any(complaint in message for message in _broken(mutate))
@@ -124,3 +130,81 @@ def test_canonical_phrasings_match_their_intent_and_reach_alexa(name):
     for phrase in LANGUAGE.intents[name].canonical:
         assert default_matcher().match(phrase).intent == name, phrase
         assert phrase in samples[name]
+
+
+def test_language_machinery_has_one_home():
+    """Walking template trees lives in intents/walk.py and text normalization in intents/text.py; the recognizer
+    grammar and the Alexa model use them, and nothing reaches into the matcher for them."""
+    import ast
+
+    for path in [*sorted((ROOT / "intents").glob("*.py")), ROOT / "local_voice" / "grammar.py"]:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        if path.name != "walk.py":
+            assert "isinstance(expression, TextChunk)" not in source, f"{path.name} walks templates by hand"
+        if path.name != "text.py":
+            defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            assert not defined & {"normalize", "stem", "words", "spell_digits"}, f"{path.name} normalizes text itself"
+        if path.parent.name == "local_voice":
+            imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+            assert "intents.matcher" not in imported, "the recognizer grammar must not import the NLU"
+
+
+def test_the_skill_never_parses_templates():
+    """The Lambda path answers from the compiled runtime language: hassil is never imported on a cold start."""
+    code = (
+        "import json, sys; from skill.lambda_function import handler; "
+        "r = handler(json.load(open('tests/data/envelopes/intent_one_shot_treatment.json'))); "
+        "assert 'Step 1' in r['response']['outputSpeech']['ssml']; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hassil', 'flask', 'numpy')))"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "[]"
+
+
+def test_runtime_language_is_what_the_source_compiles_to():
+    from intents.runtime import compile_runtime, load_runtime
+
+    runtime = load_runtime()
+    compiled = compile_runtime(LANGUAGE)
+    assert runtime.topic_by_intent == compiled["topic_by_intent"] == LANGUAGE.topic_by_intent
+    assert runtime.answer_by_intent == LANGUAGE.answer_by_intent
+    assert runtime.resolve("remedy", "Ibuprofen") == "pain_relievers"
+    assert runtime.resolve("remedy", "pickled onions") is None
+    hit = runtime.red_flags.detect("my leg is really quite swollen")
+    assert hit is not None and hit.id == "rf_swelling"
+
+
+@pytest.mark.parametrize(
+    "text,flag",
+    [
+        ("my leg is really quite swollen", "rf_swelling"),
+        ("i can't really walk", "rf_cant_walk"),
+        ("my chest hurts and my leg is cramping", "rf_emergency"),
+        ("i think i tore it and my leg is swollen", "rf_injury"),  # the more urgent of two
+        ("i've had four cramps this week", "rf_frequent"),
+        ("i can't breathe properly", "rf_emergency"),
+        ("should i ice it for fifteen minutes", None),
+        ("can a cramp damage my hamstring", None),
+        ("i fell asleep and woke up with a cramp", None),
+        ("should i warm up before running", None),
+        ("does drinking cold water help", None),
+    ],
+)
+def test_red_flag_detector(text, flag):
+    hit = default_matcher().red_flags.detect(text)
+    assert (hit.id if hit else None) == flag
+
+
+def test_slot_types_reach_the_alexa_model():
+    types = {t["name"]: t for t in MODEL["interactionModel"]["languageModel"]["types"]}
+    assert {"HamstringRemedy", "HamstringAction", "HamstringFactor", "HamstringConcern", "HamstringGroup",
+            "HamstringRedFlag"} <= set(types)
+    remedy = {v["id"]: v["name"] for v in types["HamstringRemedy"]["values"]}
+    assert "ibuprofen" in [remedy["pain_relievers"]["value"], *remedy["pain_relievers"]["synonyms"]]
+    stop = next(i for i in MODEL["interactionModel"]["languageModel"]["intents"] if i["name"] == "AMAZON.StopIntent")
+    assert "that's all" in stop["samples"], "finishing phrases extend the built-in stop intent"
