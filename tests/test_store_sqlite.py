@@ -275,3 +275,42 @@ def test_saved_place() -> None:
     assert SavedPlace.from_attributes({"saved_at": True}) is None
     assert SavedPlace.from_attributes({"saved_at": 5, "position": True, "topic": 7}) == SavedPlace(None, None, 5)
     assert SavedPlace.from_attributes({"saved_at": 5, "position": 0}) == SavedPlace(None, None, 5)
+
+
+# -- through ask-sdk, as the skill's interceptors will use it ------------------------------------------------------------
+def _counting_skill(adapter):
+    """A minimal ask-sdk skill that loads, changes and saves persistent attributes through the AttributesManager."""
+    from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+    builder = CustomSkillBuilder(persistence_adapter=adapter)
+
+    @builder.request_handler(can_handle_func=lambda _: True)
+    def handle(handler_input):
+        attributes = handler_input.attributes_manager.persistent_attributes
+        attributes["position"] = attributes.get("position", 0) + 1
+        handler_input.attributes_manager.save_persistent_attributes()
+        return handler_input.response_builder.speak(f"step {attributes['position']}").response
+
+    return builder.create()
+
+
+def _speech(skill, request_id: str) -> str:
+    from ask_sdk_core.serialize import DefaultSerializer
+
+    body = DefaultSerializer().serialize(skill.invoke(request_envelope=envelope(USER, request_id), context=None))
+    return body["response"]["outputSpeech"]["ssml"]
+
+
+def test_through_ask_sdk_attributes_manager(tmp_path: Path, lines: Lines) -> None:
+    from skill.store import choose_store, open_store
+
+    skill = _counting_skill(open_store(choose_store(tmp_path / "state.sqlite3")))
+    assert [_speech(skill, f"r{n}") for n in range(3)] == [f"<speak>step {n}</speak>" for n in (1, 2, 3)]
+    # A new skill object (a restarted server) continues from the file.
+    again = _counting_skill(open_store(choose_store(tmp_path / "state.sqlite3")))
+    assert _speech(again, "r4") == "<speak>step 4</speak>"
+    # A store that cannot work: the answer still comes, with one warning line.
+    (tmp_path / "a-file").write_text("x")
+    broken = _counting_skill(open_store(choose_store(tmp_path / "a-file" / "state.sqlite3")))
+    assert _speech(broken, "r5") == "<speak>step 1</speak>"
+    assert len(lines.warnings()) == 1
