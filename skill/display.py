@@ -51,7 +51,7 @@ def step_datasources(number: int, total: int, text: str, illustration: str | Non
     illustrations = load_illustrations()
     if name not in illustrations:
         raise ValueError(f"no illustration {name!r} in illustrations.json (known: {sorted(illustrations)})")
-    return {"step": {"title": title, "number": number, "total": total, "text": apl_text(text),
+    return {"step": {"title": apl_text(title), "number": number, "total": total, "text": apl_text(text),
                      "illustration": name, "illustrationLabel": illustrations[name]["label"]}}
 
 

@@ -109,8 +109,10 @@ def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
 
 
 def _absolute(path: Path, home: Path | None) -> Path:
-    if str(path).startswith("~") and home is not None:
-        path = home / str(path)[1:].lstrip("/")
+    """~ and ~/... against `home` when given (tests), else the user's; relative paths against the working directory."""
+    text = str(path)
+    if home is not None and (text == "~" or text.startswith("~/")):
+        path = home / text[2:]
     return path.expanduser().absolute()
 
 
