@@ -38,3 +38,16 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     || { cat .venv/install.log >&2; echo "setup: pip install failed (log above)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
+
+# The test extras also need Amazon's APL validator (npm's apl-suggester) for tests/test_apl.py, in a git-ignored
+# folder; installed once, skipped when already there.
+if [[ ",$extras," == *",dev,"* ]] && [ ! -f .cache/npm/node_modules/apl-suggester/package.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: installing apl-suggester (APL validator) into .cache/npm" >&2
+    mkdir -p .cache/npm
+    npm install --prefix .cache/npm --no-audit --no-fund apl-suggester@2024 > .cache/npm-install.log 2>&1 \
+      || echo "setup: npm install apl-suggester failed (see .cache/npm-install.log); the APL tests will fail" >&2
+  else
+    echo "setup: npm not found: the APL validation tests will be skipped (install Node.js and npm)" >&2
+  fi
+fi

@@ -1,0 +1,119 @@
+"""Which store to use: SQLite in the user's data directory by default, moved by `--state PATH` or HAMSTRING_STATE,
+off with `--no-state`, DynamoDB when HAMSTRING_DYNAMODB_TABLE is set. The CLI owns the flags and passes them in."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Mapping
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.exceptions import PersistenceException
+
+from .dynamodb import TABLE_ENV, DynamoDbSettings, StoreConfigError, dynamodb_adapter
+from .failsoft import FailSoftAdapter
+from .sqlite import SqliteAdapter
+
+log = logging.getLogger(__name__)
+
+STATE_ENV = "HAMSTRING_STATE"  # a path for the SQLite file, or "off"
+APP_DIR = "hamstring-cramp-helper"
+FILE_NAME = "state.sqlite3"
+_OFF_WORDS = frozenset({"off", "none", "no", "false", "0"})
+
+StoreKind = Literal["sqlite", "dynamodb", "off"]
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    kind: StoreKind
+    reason: str  # one line for a start-up banner or --json: where the state lives and why
+    path: Path | None = None  # sqlite
+    dynamodb: DynamoDbSettings | None = None  # dynamodb
+
+
+def choose_store(
+    state_path: str | os.PathLike[str] | None = None,
+    no_state: bool = False,
+    environ: Mapping[str, str] | None = None,
+    *,
+    platform: str = sys.platform,
+    home: Path | None = None,
+) -> StoreChoice:
+    """Precedence: --no-state, --state PATH, HAMSTRING_DYNAMODB_TABLE, HAMSTRING_STATE, then the default.
+
+    On AWS Lambda (AWS_LAMBDA_FUNCTION_NAME set) the default is off: the home directory is read-only there and /tmp
+    belongs to one instance, so a SQLite file would resume at random. Lambda persists through DynamoDB."""
+    env = os.environ if environ is None else environ
+    if no_state:
+        return StoreChoice("off", "state: off (--no-state)")
+    if state_path is not None and str(state_path).strip():
+        path = _absolute(Path(state_path), home)
+        return StoreChoice("sqlite", f"state: SQLite at {path} (--state)", path=path)
+    dynamodb = DynamoDbSettings.from_env(env)
+    if dynamodb is not None:
+        return StoreChoice("dynamodb", f"state: {dynamodb.describe()} ({TABLE_ENV})", dynamodb=dynamodb)
+    raw = env.get(STATE_ENV, "").strip()
+    if raw.lower() in _OFF_WORDS:
+        return StoreChoice("off", f"state: off ({STATE_ENV}={raw})")
+    if raw:
+        path = _absolute(Path(raw), home)
+        return StoreChoice("sqlite", f"state: SQLite at {path} ({STATE_ENV})", path=path)
+    if env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return StoreChoice("off", f"state: off (on AWS Lambda without {TABLE_ENV})")
+    path = default_state_path(env, platform=platform, home=home)
+    return StoreChoice("sqlite", f"state: SQLite at {path} (default)", path=path)
+
+
+def default_state_path(environ: Mapping[str, str] | None = None, *, platform: str = sys.platform,
+                       home: Path | None = None) -> Path:
+    """The per-user data directory of each platform, as other tools use it (XDG on Linux and the BSDs)."""
+    env = os.environ if environ is None else environ
+    home = home or Path.home()
+    if platform == "darwin":
+        base = home / "Library" / "Application Support"
+    elif platform == "win32":
+        base = Path(env["LOCALAPPDATA"]) if env.get("LOCALAPPDATA") else home / "AppData" / "Local"
+    else:
+        xdg = env.get("XDG_DATA_HOME", "")
+        # The XDG spec: a relative value is invalid and must be ignored.
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / APP_DIR / FILE_NAME
+
+
+def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
+    """The adapter for `choice`, wrapped in FailSoftAdapter; None when state is off.
+
+    Nothing here touches the disk or the network, except DynamoDB table creation when asked for: a failure of that
+    is one warning and the adapter is returned anyway (the table may be created later). A configuration that cannot
+    work (no AWS region, a bad number) raises StoreConfigError, for the caller to report at start-up."""
+    if choice.kind == "off":
+        return None
+    if choice.kind == "sqlite":
+        assert choice.path is not None
+        return FailSoftAdapter(SqliteAdapter(choice.path), f"SQLite {choice.path}")
+    assert choice.dynamodb is not None
+    settings = choice.dynamodb
+    try:
+        inner = dynamodb_adapter(settings)
+    except PersistenceException as error:
+        if not settings.create_table:
+            raise
+        log.warning("state store %s: could not create the table (%s); carrying on without creating it",
+                    settings.describe(), " ".join(str(error).split())[:240])
+        inner = dynamodb_adapter(DynamoDbSettings(**{**vars(settings), "create_table": False}))
+    return FailSoftAdapter(inner, settings.describe())
+
+
+def _absolute(path: Path, home: Path | None) -> Path:
+    """~ and ~/... against `home` when given (tests), else the user's; relative paths against the working directory."""
+    text = str(path)
+    if home is not None and (text == "~" or text.startswith("~/")):
+        path = home / text[2:]
+    return path.expanduser().absolute()
+
+
+__all__ = ["StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "open_store", "STATE_ENV"]

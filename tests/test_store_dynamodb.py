@@ -1,0 +1,211 @@
+"""The DynamoDB store through the official ask-sdk adapter, against moto's DynamoDB in server mode on loopback (the
+local stand-in, since DynamoDB Local cannot be installed here), an endpoint that refuses connections, and a tiny
+server that answers every call with DynamoDB's throttling errors. Nothing here reaches AWS."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+
+pytest.importorskip("ask_sdk_dynamodb", reason="needs the dynamodb extra")
+boto3 = pytest.importorskip("boto3")
+moto_server = pytest.importorskip("moto.server", reason="needs moto[server] (dev extra)")
+
+from skill.store import (  # noqa: E402
+    DynamoDbSettings,
+    FailSoftAdapter,
+    StoreConfigError,
+    choose_store,
+    dynamodb_adapter,
+    hash_user_id,
+    open_store,
+)
+
+from .store_support import Lines, capture, envelope  # noqa: E402
+from .support import ROOT  # noqa: E402
+
+USER = "amzn1.ask.account.DYNAMOUSER"
+REGION = "eu-west-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fake_credentials() -> Iterator[None]:
+    """moto accepts any credentials; these keep botocore from looking for real ones (files, instance metadata)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_CONFIG_FILE", os.devnull)
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def lines() -> Iterator[Lines]:
+    handler = capture()
+    yield handler
+    logging.getLogger("skill.store").removeHandler(handler)
+
+
+def _env(endpoint: str, table: str, **extra: str) -> dict[str, str]:
+    return {"HAMSTRING_DYNAMODB_TABLE": table, "HAMSTRING_DYNAMODB_ENDPOINT": endpoint,
+            "HAMSTRING_DYNAMODB_REGION": REGION, **extra}
+
+
+def _client(endpoint: str):
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
+
+
+def test_round_trip_against_local_dynamodb(moto_endpoint: str, lines: Lines) -> None:
+    choice = choose_store(environ=_env(moto_endpoint, "roundtrip", HAMSTRING_DYNAMODB_CREATE_TABLE="1"))
+    assert choice.kind == "dynamodb" and "roundtrip" in choice.reason
+    store = open_store(choice)
+    assert isinstance(store, FailSoftAdapter)
+    alice = envelope(USER, "r1")
+    assert store.get_attributes(alice) == {}
+    place = {"position": 3, "topic": "treatment", "saved_at": 1_790_000_000, "ratio": 0.25}
+    store.save_attributes(alice, place)
+    got = store.get_attributes(alice)
+    # Exact types: boto3 returns Decimal; the skill's state checks `type(v) is int`, so they must come back plain.
+    assert got == place and type(got["position"]) is int and type(got["ratio"]) is float
+    item = _client(moto_endpoint).scan(TableName="roundtrip")["Items"]
+    assert [row["id"]["S"] for row in item] == [hash_user_id(USER)]  # hashed key, never the user id
+    assert USER not in json.dumps(item)
+    store.delete_attributes(alice)
+    assert store.get_attributes(alice) == {}
+    assert lines.warnings() == []
+
+
+def test_table_creation_is_off_by_default(moto_endpoint: str, lines: Lines) -> None:
+    store = open_store(choose_store(environ=_env(moto_endpoint, "never-created")))
+    assert "never-created" not in _client(moto_endpoint).list_tables()["TableNames"]
+    assert store.get_attributes(envelope(USER, "r1")) == {}
+    store.save_attributes(envelope(USER, "r1"), {"position": 1})  # skipped: the load of this request failed
+    assert len(lines.warnings()) == 1
+    assert "ResourceNotFoundException" in lines.warnings()[0] or "doesn't exist" in lines.warnings()[0]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed on exit: connections to it are refused
+
+
+def test_unreachable_endpoint_fails_soft_and_fast(lines: Lines) -> None:
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_MAX_ATTEMPTS="2",
+                                                 HAMSTRING_DYNAMODB_TIMEOUT="0.5")))
+    began = time.perf_counter()
+    assert store.get_attributes(envelope(USER, "r1")) == {}
+    store.save_attributes(envelope(USER, "r1"), {"position": 1})
+    store.delete_attributes(envelope(USER, "r2"))
+    assert time.perf_counter() - began < 5
+    warnings = lines.warnings()
+    assert len(warnings) == 2 and "load failed" in warnings[0] and "delete failed" in warnings[1]
+    assert all("Could not connect" in line and "\n" not in line for line in warnings)
+
+
+def test_table_creation_failure_is_a_warning_not_a_crash(lines: Lines) -> None:
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_CREATE_TABLE="yes",
+                                                 HAMSTRING_DYNAMODB_MAX_ATTEMPTS="1")))
+    assert store is not None
+    assert len(lines.warnings()) == 1 and "could not create the table" in lines.warnings()[0]
+
+
+class _Throttler(BaseHTTPRequestHandler):
+    """Answers every DynamoDB call as DynamoDB does when a table is over its capacity."""
+
+    error = "ProvisionedThroughputExceededException"
+    calls = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).calls += 1
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{self.error}",
+                           "message": "The level of configured provisioned throughput for the table was exceeded."})
+        data = body.encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("x-amzn-RequestId", "THROTTLED")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("error", ["ProvisionedThroughputExceededException", "ThrottlingException"])
+def test_throttling_fails_soft_after_few_quick_retries(error: str, lines: Lines) -> None:
+    handler = type("Throttler", (_Throttler,), {"error": error, "calls": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_MAX_ATTEMPTS="3")))
+        began = time.perf_counter()
+        assert store.get_attributes(envelope(USER, "r1")) == {}
+        elapsed = time.perf_counter() - began
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.calls == 3  # retried, as throttling should be, and no more than configured
+    assert elapsed < 2, f"throttled load took {elapsed:.2f} s"  # DynamoDB's 50 ms backoff, not 1 s
+    assert len(lines.warnings()) == 1 and error in lines.warnings()[0]
+
+
+def test_settings_from_environment() -> None:
+    settings = DynamoDbSettings.from_env({"HAMSTRING_DYNAMODB_TABLE": " cramps ", "AWS_REGION": "us-west-2",
+                                          "AWS_DEFAULT_REGION": "eu-central-1"})
+    assert settings == DynamoDbSettings(table="cramps", region="us-west-2")  # creation off, no endpoint
+    assert DynamoDbSettings.from_env({}) is None
+    assert DynamoDbSettings.from_env({"HAMSTRING_DYNAMODB_TABLE": "t", "HAMSTRING_DYNAMODB_REGION": "x",
+                                      "AWS_REGION": "y"}).region == "x"
+    for name, bad in (("HAMSTRING_DYNAMODB_TIMEOUT", "soon"), ("HAMSTRING_DYNAMODB_MAX_ATTEMPTS", "0")):
+        with pytest.raises(StoreConfigError):
+            DynamoDbSettings.from_env({"HAMSTRING_DYNAMODB_TABLE": "t", name: bad})
+
+
+def test_no_region_is_a_clear_error() -> None:
+    with pytest.raises(StoreConfigError, match="region"):
+        dynamodb_adapter(DynamoDbSettings(table="t", region=None))
+
+
+def test_adapter_imports_where_no_region_is_configured(moto_endpoint: str) -> None:
+    """ask-sdk-dynamodb builds a boto3 resource when imported, which fails without a region: a fresh process with
+    no AWS region anywhere must still get a working adapter from the settings."""
+    script = (
+        "from skill.store import DynamoDbSettings, dynamodb_adapter\n"
+        f"a = dynamodb_adapter(DynamoDbSettings(table='fresh', region='{REGION}', endpoint_url='{moto_endpoint}',"
+        " create_table=True))\n"
+        "import os; assert 'AWS_DEFAULT_REGION' not in os.environ\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
