@@ -16,12 +16,14 @@ Sets (tests/data/): `dev` and `heldout` are topic questions labelled by intent (
 `dev_answers`, `dev_answers2`, `dev_redflags` (red flags and near misses) and `heldout_answers` are specific questions
 labelled by answer id, each written by a different helper who saw neither the templates nor the other sets. The dev
 sets are used while tuning; the held-out ones never are, so they are the honest estimate. (`dev_answers2` and
-`dev_redflags` were added after the first held-out measurement, to tune on new data instead of on held-out misses.)
+`dev_redflags` were added after the first held-out measurement, and `dev_redflags3` (frequent and lasting cramps)
+after the second showed red flags of that kind missed, to tune on new data instead of on held-out misses.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -42,6 +44,7 @@ SETS = {
     "dev_answers": "dev_answers.yaml",
     "dev_answers2": "dev_answers2.yaml",
     "dev_redflags": "dev_redflags.yaml",
+    "dev_redflags3": "dev_redflags3.yaml",
     "heldout_answers": "heldout_answers.yaml",
 }
 OUT_OF_DOMAIN = "out_of_domain"
@@ -49,6 +52,11 @@ TOPIC_PREFIX = "topic:"
 RED_FLAG_PREFIX = "rf_"
 # Targets (the issue's, on the held-out sets).
 TARGETS = {"specific": 0.95, "red_flag_recall": 1.0, "rejection": 0.95, "topic": 0.97, "not_covered": 0.9}
+KNOWN_FAILURES_HEADER = """\
+# Held-out utterances the skill still gets wrong (python -m benchmarks.understanding --known-failures writes this
+# file). tests/test_understanding.py asserts each one STILL fails and that no other held-out utterance does: a fix
+# forces its removal here, a regression cannot hide. These were never used for tuning.
+"""
 KINDS = ("specific", "red_flag", "not_covered", "out_of_domain", "topic", "other")
 
 
@@ -207,7 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: all of them")
     parser.add_argument("--misses", action="store_true", help="list every miss (use on dev sets while tuning)")
+    parser.add_argument("--known-failures", action="store_true",
+                        help="print tests/data/known_failures.yaml: the held-out misses, to be asserted still failing")
     args = parser.parse_args(argv)
+    if args.known_failures:
+        print(KNOWN_FAILURES_HEADER, end="")
+        for name in ("heldout", "heldout_answers"):
+            for text, expected, given in evaluate(name, load_set(name)).misses:
+                print(f"- {{set: {name}, text: {json.dumps(text)}, expected: {expected}, given: {given}}}")
+        return 0
     started = time.perf_counter()
     Conversation().say("hello")  # builds the matcher and the skill once
     print(f"matcher and skill built in {(time.perf_counter() - started) * 1000:.0f} ms")

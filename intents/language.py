@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 from hassil import Intents
@@ -80,7 +80,7 @@ class Language:
         blocks = self.raw["intents"][intent]["data"]
         return [
             s
-            for data, raw in zip(self.hassil.intents[intent].data, blocks)
+            for data, raw in zip(self.hassil.intents[intent].data, blocks, strict=True)
             if (raw.get("metadata") or {}).get("recognizer_grammar", True)
             for s in data.sentences
         ]

@@ -14,13 +14,12 @@ Stages, all built from the language source:
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from hassil import recognize, recognize_all
-from hassil.intents import RangeSlotList, WildcardSlotList
+from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
 from .language import FALLBACK_INTENT, Language, load_language
 from .redflags import RedFlagDetector
@@ -92,7 +91,7 @@ def features(text: str) -> list[str]:
     'stop'; pairs of two function words, such as 'how can', say nothing about the topic)."""
     said = words(text)
     stems = [stem(w) for w in said]
-    content = [s for s, w in zip(stems, said) if w not in STOP_WORDS]
+    content = [s for s, w in zip(stems, said, strict=True) if w not in STOP_WORDS]
     pairs = [
         f"{stems[i]}_{stems[i + 1]}"
         for i in range(len(said) - 1)
@@ -108,7 +107,9 @@ class Matcher:
         self.language = language
         self._domain = {stem(w) for w in language.raw["skill"].get("domain_words", [])}
         self._vocabulary = {stem(w) for w in _templatewords(language)}
-        self._launch = {normalize(t) for s in language.launch for t in language.expansions(s.expression, keep_slots=False)}
+        self._launch = {
+            normalize(t) for s in language.launch for t in language.expansions(s.expression, keep_slots=False)
+        }
         self._prefixes = sorted(
             {normalize(t) for t in language.expansions(language.invocation_prefix.expression, keep_slots=False)},
             key=len,
@@ -124,7 +125,7 @@ class Matcher:
             name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in language.text_lists
         }
-        self._open_lists = {name: WildcardSlotList(name=name) for name in language.text_lists}
+        self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
         skill = language.raw["skill"]
         self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
         self._leg = {stem(w) for w in skill.get("leg_words", [])}

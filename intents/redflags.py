@@ -15,6 +15,12 @@ from dataclasses import dataclass
 
 from .text import words
 
+# Words that do not count in a sign's `within` distance: where the cramp is and the grammar around it ("cramps in
+# the back of my thigh most days" is as close as "cramps most days").
+FILLERS = frozenset(
+    "in the back of my his her their your thigh thighs leg legs hamstring hamstrings hammy at a an up i have has had "
+    "been be is are was were it and".split()
+)
 # When one utterance holds cues of several red flags, the most urgent wins.
 SEVERITY = ("rf_emergency", "rf_injury", "rf_cant_walk", "rf_swelling", "rf_numb_weak", "rf_wont_ease", "rf_frequent")
 # Filler words allowed between two consecutive words of a cue.
@@ -27,18 +33,22 @@ class RedFlagHit:
     cue: str  # the words that matched, as said (fillers included)
 
 
-Sign = list[list[str]]  # groups of phrases; the sign holds when each group has a phrase in the text
+# A sign: groups of phrases; it holds when each group has a phrase in the text. As a mapping {within: N, groups},
+# the phrases must also stand within N words of each other ("cramps ... every night", not "yoga every morning ...
+# does it help cramps").
+Sign = list[list[str]] | dict
 
 
 class RedFlagDetector:
     """`cues`: flag -> word sequences found in order (with fillers); `signs`: flag -> co-occurrence rules."""
 
     def __init__(self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None) -> None:
-        self._signs = [
-            (flag, [[tuple(_fold(w) for w in words(p)) for p in group] for group in sign])
-            for flag in sorted(signs or {}, key=_rank)
-            for sign in (signs or {})[flag]
-        ]
+        self._signs: list[tuple[str, list[list[tuple[str, ...]]], int | None]] = []
+        for flag in sorted(signs or {}, key=_rank):
+            for sign in (signs or {})[flag]:
+                groups, within = (sign["groups"], sign["within"]) if isinstance(sign, dict) else (sign, None)
+                folded = [[tuple(_fold(w) for w in words(p)) for p in group] for group in groups]
+                self._signs.append((flag, folded, within))
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         seen: set[tuple[str, ...]] = set()
         for flag in sorted(cues, key=_rank):
@@ -52,12 +62,12 @@ class RedFlagDetector:
         said = words(text)
         stems = [_fold(w) for w in said]
         best: RedFlagHit | None = None
-        for flag, groups in self._signs:
+        for flag, groups, within in self._signs:
             if best is not None and _rank(flag) >= _rank(best.id):
                 break
-            found = [_find_any(stems, group) for group in groups]
-            if all(f is not None for f in found):
-                best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found if a is not None))
+            found = _find_sign(stems, groups, within)
+            if found is not None:
+                best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found))
         for start, first in enumerate(stems):
             for cue, flag in self._by_first.get(first, ()):
                 end = _match_from(stems, start, cue)
@@ -70,13 +80,44 @@ class RedFlagDetector:
         return sum(len(v) for v in self._by_first.values())
 
 
-def _find_any(stems: list[str], phrases: list[tuple[str, ...]]) -> tuple[int, int] | None:
-    """Where the first of `phrases` (contiguous words) occurs in the text."""
+def _spans(stems: list[str], phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Every place one of `phrases` (contiguous words) occurs in the text."""
+    found = []
     for phrase in phrases:
         size = len(phrase)
         for start in range(len(stems) - size + 1):
             if tuple(stems[start : start + size]) == phrase:
-                return start, start + size
+                found.append((start, start + size))
+    return found
+
+
+def _find_sign(
+    stems: list[str], groups: list[list[tuple[str, ...]]], within: int | None
+) -> list[tuple[int, int]] | None:
+    """One occurrence per group, all within `within` words of the first group's (None: anywhere)."""
+    spans = [_spans(stems, group) for group in groups]
+    if not all(spans):
+        return None
+    if within is None:
+        return [s[0] for s in spans]
+    # counted[i]: how many words before position i count towards a distance
+    counted = [0]
+    for word in stems:
+        counted.append(counted[-1] + (word not in FILLERS))
+
+    def gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+        first, second = (a, b) if a[0] <= b[0] else (b, a)
+        return max(0, counted[second[0]] - counted[first[1]]) if second[0] >= first[1] else 0
+
+    for anchor in spans[0]:
+        picked = [anchor]
+        for others in spans[1:]:
+            near = [s for s in others if gap(anchor, s) <= within]
+            if not near:
+                break
+            picked.append(near[0])
+        else:
+            return picked
     return None
 
 

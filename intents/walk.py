@@ -65,12 +65,12 @@ class TemplateWalker(Generic[T]):
         raise NotImplementedError
 
 
-def list_phrases(slot_list: SlotList | None) -> list[Expression] | list[str]:
+def list_phrases(slot_list: SlotList | None) -> list[Expression | str]:
     """A slot list's values: template expressions for text lists, spoken number words for ranges."""
     if isinstance(slot_list, TextSlotList):
         return [value.text_in for value in slot_list.values]
     if isinstance(slot_list, RangeSlotList):
-        return number_words(slot_list.start, slot_list.stop, slot_list.step)
+        return list(number_words(slot_list.start, slot_list.stop, slot_list.step))
     raise ValueError(f"slot list {slot_list!r} cannot be enumerated (wildcards are not used in this language)")
 
 

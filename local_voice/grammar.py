@@ -9,8 +9,8 @@ Words a recognizer's vocabulary lacks are reported, never silently dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from hassil.expression import Alternative, Group, ListReference
 from hassil.intents import SlotList

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from intents.language import FALLBACK_INTENT
 from intents.matcher import Match, MatchContext, Matcher, default_matcher
@@ -78,7 +79,7 @@ def intent_request(match: Match, slot_types: dict[str, str] | None = None) -> di
         slot: dict[str, Any] = {"name": name, "value": value, "confirmationStatus": "NONE", "source": "USER"}
         kind = (slot_types or {}).get(name, "")
         if kind and not kind.startswith("AMAZON."):
-            authority = {"authority": f"amzn1.er-authority.echo-sdk.{LOCAL_APPLICATION_ID}.{kind}"}
+            authority: dict[str, Any] = {"authority": f"amzn1.er-authority.echo-sdk.{LOCAL_APPLICATION_ID}.{kind}"}
             if name in match.resolved:
                 authority.update(status={"code": "ER_SUCCESS_MATCH"},
                                  values=[{"value": {"name": value, "id": match.resolved[name]}}])

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import cast
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
@@ -152,7 +153,10 @@ def give_answer(turn: Turn, answer: Answer) -> Response:
             offer = turn.say("offer_steps")
     elif section.more or section.is_steps:
         turn.state.offer = "steps" if section.is_steps else section.id
-        offer = turn.say("offer_steps") if section.is_steps else turn.say("offer_more", about=turn.say(f"about_{section.id}"))
+        if section.is_steps:
+            offer = turn.say("offer_steps")
+        else:
+            offer = turn.say("offer_more", about=turn.say(f"about_{section.id}"))
     else:
         offer = turn.say("anything_else")
     return turn.reply([*turn.opening(), text, offer], turn.say("more_reprompt"), card=turn.card(section, text))
@@ -214,9 +218,19 @@ def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
 
     def predicate(handler_input: HandlerInput) -> bool:
         request = handler_input.request_envelope.request
-        return isinstance(request, IntentRequest) and request.intent.name in wanted
+        return isinstance(request, IntentRequest) and intent_name(handler_input) in wanted
 
     return predicate
+
+
+def intent_name(handler_input: HandlerInput) -> str:
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    return getattr(intent, "name", None) or ""
+
+
+def intent_request(handler_input: HandlerInput) -> IntentRequest:
+    """The request of a handler whose predicate already checked that it is an IntentRequest."""
+    return cast(IntentRequest, handler_input.request_envelope.request)
 
 
 def red_flag_in(handler_input: HandlerInput) -> str | None:
@@ -230,7 +244,7 @@ def red_flag_in(handler_input: HandlerInput) -> str | None:
         hit = detector.detect(said)
         if hit is not None:
             return hit.id
-    if request.intent.name == RED_FLAG_INTENT:
+    if intent_name(handler_input) == RED_FLAG_INTENT:
         return read_slot(request, "red_flag").value_id
     return None
 
@@ -238,7 +252,7 @@ def red_flag_in(handler_input: HandlerInput) -> str | None:
 def has_red_flag(handler_input: HandlerInput) -> bool:
     request = handler_input.request_envelope.request
     return isinstance(request, IntentRequest) and (
-        request.intent.name == RED_FLAG_INTENT or red_flag_in(handler_input) is not None
+        intent_name(handler_input) == RED_FLAG_INTENT or red_flag_in(handler_input) is not None
     )
 
 
@@ -259,8 +273,7 @@ def build_skill_builder() -> SkillBuilder:
     @sb.request_handler(can_handle_func=is_any_intent(*runtime.topic_by_intent))
     def topic(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
-        name = handler_input.request_envelope.request.intent.name
-        section = runtime.topic_by_intent[name]
+        section = runtime.topic_by_intent[intent_name(handler_input)]
         if turn.previous.offer == section and section != TREATMENT:
             # Asked again right after its short answer ("what else causes it"): the rest of it.
             return give_more(turn, section)
@@ -269,8 +282,8 @@ def build_skill_builder() -> SkillBuilder:
     @sb.request_handler(can_handle_func=is_any_intent(*QUESTION_SLOTS, *runtime.answer_by_intent))
     def question(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
-        request = handler_input.request_envelope.request
-        name = request.intent.name
+        request = intent_request(handler_input)
+        name = intent_name(handler_input)
         if name in runtime.answer_by_intent:
             return give_answer(turn, turn.content.answers[runtime.answer_by_intent[name]])
         slot, preventing = QUESTION_SLOTS[name]
@@ -330,7 +343,8 @@ def build_skill_builder() -> SkillBuilder:
             card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
             reprompt = turn.previous.last_reprompt or turn.say("anything_else_reprompt")
             return turn.reply([turn.previous.last_speech], reprompt, card=card)
-        return turn.reply([turn.say("nothing_to_repeat"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+        parts = [turn.say("nothing_to_repeat"), turn.say("help_question")]
+        return turn.reply(parts, turn.say("anything_else_reprompt"))
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StartOverIntent"))
     def start_over(handler_input: HandlerInput) -> Response:
@@ -343,7 +357,7 @@ def build_skill_builder() -> SkillBuilder:
     def go_to_step(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
         count = len(turn.content.sections[TREATMENT].steps)
-        raw = read_slot(handler_input.request_envelope.request, "step").said
+        raw = read_slot(intent_request(handler_input), "step").said
         number = int(raw) if raw and raw.isdigit() and len(raw) <= 3 else None
         if number is None or not 1 <= number <= count:
             return turn.reply([turn.say("no_such_step", count=count)], turn.say("step_reprompt"))
@@ -368,8 +382,8 @@ def build_skill_builder() -> SkillBuilder:
 
     @sb.request_handler(can_handle_func=is_request_type("SessionEndedRequest"))
     def session_ended(handler_input: HandlerInput) -> Response:
-        request = handler_input.request_envelope.request
-        log.info("session ended: %s", getattr(request.reason, "value", request.reason))
+        reason = getattr(handler_input.request_envelope.request, "reason", None)
+        log.info("session ended: %s", getattr(reason, "value", reason))
         return handler_input.response_builder.response
 
     # Registered last: AMAZON.FallbackIntent, and any intent this code does not know (a model newer than the code),
@@ -380,7 +394,7 @@ def build_skill_builder() -> SkillBuilder:
 
     @sb.request_handler(can_handle_func=lambda _: True)
     def unknown_request(handler_input: HandlerInput) -> Response:
-        log.info("unhandled request type: %s", handler_input.request_envelope.request.object_type)
+        log.info("unhandled request type: %s", getattr(handler_input.request_envelope.request, "object_type", None))
         return handler_input.response_builder.response
 
     @sb.exception_handler(can_handle_func=lambda _i, _e: True)

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
+from skill.content import load_content
 from skill.conversation import Conversation, TurnRecord
 from skill.reply import MAX_CARD_CHARS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
-
-from skill.content import load_content
 
 from .support import counting_ids, load_data
 
