@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from gunicorn.http import errors
 from gunicorn.workers.base_async import AsyncWorker
@@ -56,7 +56,29 @@ def json_error_bytes(status: int, reason: str) -> bytes:
     return head.encode("latin-1") + body
 
 
+def honour_connection_close(app: Callable[..., Any]) -> Callable[..., Any]:
+    """gunicorn drops an application's `Connection: close` (a hop-by-hop header) and keeps the connection, so after
+    a refused body (too large, broken chunking) it would read on through the rest of that body. The app's
+    refusal sets the header; this closes the connection instead."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(k.lower() == "connection" and v.lower() == "close" for k, v in headers):
+                owner = getattr(start_response, "__self__", None)  # gunicorn's Response
+                if owner is not None and hasattr(owner, "force_close"):
+                    owner.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
 class AlexaWorker(GeventWorker):
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi = honour_connection_close(self.wsgi)
+
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         # GeventWorker.handle makes the socket fully blocking; we want every read bounded instead.
         client.settimeout(BODY_READ_TIMEOUT_S)
