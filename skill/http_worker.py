@@ -35,11 +35,12 @@ _REFUSALS: list[tuple[tuple[type[BaseException], ...], int, str]] = [
      "malformed request header"),
     ((errors.InvalidChunkSize, errors.ChunkMissingTerminator, errors.InvalidChunkExtension), 400,
      "malformed request body (framing or early disconnect)"),
-    ((errors.UnsupportedTransferCoding,), 501, "transfer coding not supported"),
+    # RFC 9112 suggests 501; our contract is that bad input is a 4xx, and an unknown coding is the client's doing.
+    ((errors.UnsupportedTransferCoding,), 400, "transfer coding not supported"),
     ((errors.ExpectationFailed,), 417, "expectation not supported"),
 ]
 _PHRASES = {400: "Bad Request", 414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
-            500: "Internal Server Error", 501: "Not Implemented"}
+            500: "Internal Server Error"}
 
 
 def refusal_for(exc: BaseException) -> tuple[int, str]:

@@ -185,9 +185,10 @@ def test_malformed_chunked_body_is_a_clean_400(open_server, framing):
         (b"HELLO " + SECRET.encode() + b"\r\n\r\n", 400),
         (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", 400),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: bogus\r\n\r\n", 400),
     ],
     ids=["huge header", "too many headers", "long request line", "bad request line", "bad version",
-         "two content lengths"],
+         "two content lengths", "unknown transfer coding"],
 )
 def test_server_level_refusals_are_json(open_server, request_bytes, status):
     port, _ = open_server
