@@ -10,9 +10,10 @@ import json
 import sys
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from skill.conversation import Conversation, TurnRecord
 
@@ -102,6 +103,11 @@ class Assistant:
         count = len(self.turns) + 1
         return path if count == 1 else path.with_name(f"{path.stem}-{count}{path.suffix}")
 
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise ValueError("this assistant has no speech recognizer (text mode)")
+        return self.engine
+
     # -- front ends -----------------------------------------------------------------------------------------------
     def run_files(self, paths: Iterable[Path]) -> None:
         """Each file is one utterance in a new session, like `hamstring ask`."""
@@ -109,7 +115,7 @@ class Assistant:
             pcm = load_wav(path)
             started = time.perf_counter()
             # No speech (a beep, silence): nothing recognized, rather than the grammar's nearest phrase.
-            transcript = transcribe(self.engine, pcm) if has_speech(pcm) else ""
+            transcript = transcribe(self._engine(), pcm) if has_speech(pcm) else ""
             timings = Timings(audio_s=len(pcm) / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
             self.conversation.close()
             self.respond(transcript, timings)
@@ -142,7 +148,7 @@ class Assistant:
                 speech = endpointer.process(frame)
                 if speech is not None:
                     if stream is None:
-                        stream = self.engine.stream()
+                        stream = self._engine().stream()
                         for quiet in list(recent)[: max(0, len(recent) - window - 1)]:
                             stream.accept(quiet)
                     stream.accept(speech)

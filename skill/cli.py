@@ -13,8 +13,9 @@ import argparse
 import importlib
 import json
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from .conversation import TurnRecord
@@ -37,7 +38,7 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints usage plus the error; we keep it to one line
+    def error(self, message: str) -> NoReturn:  # argparse prints usage plus the error; we keep it to one line
         raise CliError(f"{message} (see `{self.prog} --help`)", 2)
 
 

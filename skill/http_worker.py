@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gunicorn.http import errors
 from gunicorn.workers.base_async import AsyncWorker
@@ -78,7 +79,7 @@ def honour_connection_close(app: Callable[..., Any]) -> Callable[..., Any]:
 class AlexaWorker(GeventWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = honour_connection_close(self.wsgi)
+        self.wsgi: Callable[..., Any] = honour_connection_close(self.wsgi)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         # GeventWorker.handle makes the socket fully blocking; we want every read bounded instead.

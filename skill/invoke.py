@@ -6,6 +6,7 @@ Input checks live in `skill.envelope`; they are re-exported here for the callers
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
@@ -43,4 +44,5 @@ def invoke(body: dict, raw: bytes | str | None = None) -> dict:
         return dict(EMPTY_RESPONSE)
     envelope = to_request_envelope(body, raw)
     response = build_skill().invoke(request_envelope=envelope, context=None)
-    return _serializer.serialize(response)
+    answer: Any = _serializer.serialize(response)
+    return answer

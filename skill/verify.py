@@ -24,16 +24,17 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Mapping
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
 from .skill_id import VerificationFailed, check_skill_id
@@ -57,6 +58,12 @@ MAX_CONCURRENT_FETCHES = 4
 FETCH_SLOT_WAIT_S = 0.5
 HEADER_CHAIN_URL = "SignatureCertChainUrl"
 HEADER_SIGNATURE = "Signature-256"
+
+class Headers(Protocol):
+    """What we need of a request's headers (a dict, werkzeug's Headers, an http.client message)."""
+
+    def get(self, key: str, /) -> str | None: ...
+
 
 Fetcher = Callable[[str], bytes]
 Clock = Callable[[], datetime]
@@ -198,7 +205,7 @@ class RequestVerifier:
         self._lock = threading.Lock()
 
     # -- before the body is parsed --------------------------------------------------------------------------------
-    def verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+    def verify_signature(self, headers: Headers, body: bytes) -> None:
         url = headers.get(HEADER_CHAIN_URL)
         signature_b64 = headers.get(HEADER_SIGNATURE)
         if not url:

@@ -119,7 +119,7 @@ def test_a_tone_is_not_heard_as_no_but_speech_still_is(tmp_path):
     assert speech_turn["transcript"] == "no"
 
 
-# -- model download -----------------------------------------------------------------------------------------------------
+# -- model download ----------------------------------------------------------------------------------------------------
 def _encrypted_zip(name: str) -> bytes:
     """zipfile cannot encrypt; set the "encrypted" flag (bit 0) in the local and central headers, as an encrypted
     archive has it, which is what makes extraction fail for want of a password."""

@@ -95,7 +95,7 @@ def test_random_signature_headers_are_rejected_cleanly(headers, envelope):
     assert response.status_code == 400
 
 
-# -- issue 9: the oracle is stricter ------------------------------------------------------------------------------------
+# -- issue 9: the oracle is stricter -----------------------------------------------------------------------------------
 MARKER = "amzn1.ask.account.FUZZMARKER"  # planted in every envelope; must never come back in a refusal
 
 

@@ -55,8 +55,9 @@ def exchange(port: int, data: bytes, timeout: float = 15) -> tuple[int | None, d
                 break
             response += chunk
             head, _, body = response.partition(b"\r\n\r\n")
-            length = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
-            if length and len(body) >= length[0]:
+            lengths = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")]
+            if lengths and len(body) >= lengths[0]:
                 break
     if not response.startswith(b"HTTP/1."):
         return None, None, response
@@ -121,19 +122,28 @@ def _replace(path: tuple, value) -> bytes:
     return _json(body)
 
 
+def _inserted(text: bytes) -> bytes:
+    """A field `n` with this raw JSON value, before `version`."""
+    return _json(envelope()).replace(b'"version": "1.0"', b'"n": ' + text + b', "version": "1.0"')
+
+
+def _in_request_id(text: bytes) -> bytes:
+    return _json(envelope()).replace(b'"amzn1.echo-api.request.', b'"' + text + b"amzn1.echo-api.request.")
+
+
 MALFORMED = [
     ("JSON nested 5,000 deep", DEEP, "nested"),
-    ("a 5,000-digit integer", _json(envelope()).replace(b'"version": "1.0"', b'"n": ' + b"9" * 5000 + b', "version": "1.0"'), "digits"),
+    ("a 5,000-digit integer", _inserted(b"9" * 5000), "digits"),
     ("UTF-16 body", _json(envelope()).decode().encode("utf-16"), "UTF-8"),
     ("UTF-8 byte-order mark", b"\xef\xbb\xbf" + _json(envelope()), "byte-order mark"),
-    ("lone surrogate, escaped", _json(envelope()).replace(b'"amzn1.echo-api.request.', b'"\\ud800amzn1.echo-api.request.'), "surrogate"),
-    ("lone surrogate, encoded", _json(envelope()).replace(b'"amzn1.echo-api.request.', b'"\xed\xa0\x80amzn1.echo-api.request.'), "UTF-8"),
+    ("lone surrogate, escaped", _in_request_id(b"\\ud800"), "surrogate"),
+    ("lone surrogate, encoded", _in_request_id(b"\xed\xa0\x80"), "UTF-8"),
     ("session.user not an object", _replace(("session", "user"), "someone"), "session.user"),
     ("context not an object", _replace(("context",), [1, 2]), "context"),
     ("context.System not an object", _replace(("context", "System"), 5), "context.System"),
     ("session.attributes not an object", _replace(("session", "attributes"), [SECRET]), "session.attributes"),
     ("intent request with no session", _without_session(), "session"),
-    ("NaN", _json(envelope()).replace(b'"version": "1.0"', b'"n": NaN, "version": "1.0"'), "NaN"),
+    ("NaN", _inserted(b"NaN"), "NaN"),
     ("timestamp not a time", _replace(("request", "timestamp"), SECRET), "timestamp"),
     ("version a number", _replace(("version",), 1), "version"),
 ]
