@@ -40,6 +40,7 @@ _REFUSALS: list[tuple[tuple[type[BaseException], ...], int, str]] = [
     ((errors.UnsupportedTransferCoding,), 400, "transfer coding not supported"),
     ((errors.ExpectationFailed,), 417, "expectation not supported"),
 ]
+_BODY_ERRORS = (errors.InvalidChunkSize, errors.ChunkMissingTerminator, errors.InvalidChunkExtension)
 _PHRASES = {400: "Bad Request", 414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
             500: "Internal Server Error"}
 
@@ -87,6 +88,11 @@ class AlexaWorker(GeventWorker):
         AsyncWorker.handle(self, listener, client, addr)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if req is None and isinstance(exc, _BODY_ERRORS):
+            # Raised while gunicorn drained the unread body of a request already answered (a 404, say): that
+            # request has its response; a second one would arrive unasked. The connection just closes.
+            self.log.info("closed a connection: broken body after the response (%s)", type(exc).__name__)
+            return
         status, reason = refusal_for(exc)
         if status == 500:
             # Not the client's fault: keep gunicorn's logging of the traceback; the client learns nothing more.

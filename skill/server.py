@@ -72,6 +72,11 @@ def read_body(environ: dict[str, Any]) -> bytes:
     if size > MAX_BODY_BYTES:
         # Not read to the end: the connection closes rather than drain what is left.
         raise Refused(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
+    declared = environ.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) != size:
+        # The client hung up early. Servers that mark their input terminated (gunicorn) then return what came,
+        # and a complete-looking prefix must not pass for the request.
+        raise Refused(400, "malformed request body (framing or early disconnect)", close=True)
     return b"".join(parts)
 
 

@@ -206,6 +206,29 @@ def test_server_level_refusals_are_json(open_server, request_bytes, status):
     assert healthy(port)
 
 
+def test_a_broken_body_the_app_never_read_gets_no_second_response(open_server):
+    """A 404 does not read the body; gunicorn drains it afterwards and used to answer its framing error too."""
+    port, _ = open_server
+    head = b"POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(head + b"zz\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.count(b"HTTP/1.1 ") == 1 and b" 404 " in received.split(b"\r\n")[0], received
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400(open_server):
+    """The client hangs up after a complete-looking envelope but short of what Content-Length promised."""
+    port, _ = open_server
+    body = _json(envelope())
+    head = (f"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body) + 7}\r\n\r\n").encode()
+    assert_refused(exchange(port, head + body), 400, "malformed request body")
+    assert healthy(port)
+
+
 def test_a_stalled_body_is_dropped_not_held_forever(open_server):
     """A head that never ends is closed after the header deadline, without an answer."""
     port, _ = open_server
