@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
 
 from .envelope import MAX_BODY_BYTES, EnvelopeError, parse_envelope
-from .invoke import invoke
+from .invoke import invoke_checked
 from .skill_id import VerificationFailed, check_skill_id, parse_skill_ids
 from .verify import RequestVerifier
 
@@ -91,7 +91,7 @@ def create_app(
     verifier: RequestVerifier | None,
     *,
     skill_ids: frozenset[str] = frozenset(),
-    skill: Callable[[dict, bytes], dict] = invoke,
+    skill: Callable[[dict, bytes], dict] = invoke_checked,  # the edge below has checked the envelope
 ) -> Flask:
     """verifier=None serves without signature checks (local simulators); skill_ids still filter when given."""
     app = Flask("hamstring")
