@@ -381,3 +381,36 @@ def test_certifi_roots_load_without_the_deprecation_warning():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
     assert int(result.stdout) > 100
+
+
+def test_concurrent_chain_fetches_are_bounded():
+    """At most MAX_CONCURRENT_FETCHES fetches run at once; the next request is refused quickly, not queued."""
+    from skill.conversation import LOCAL_APPLICATION_ID
+    from skill.skill_id import VerificationFailed
+    from skill.verify import MAX_CONCURRENT_FETCHES, RequestVerifier
+
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def slow_fetch(url: str) -> bytes:
+        started.release()
+        release.wait(10)
+        return CA.chain_pem(LEAF)
+
+    verifier = RequestVerifier([LOCAL_APPLICATION_ID], roots=[CA.root], fetch=slow_fetch)
+    body = body_bytes(envelope())
+    threads = [threading.Thread(target=verifier.verify_signature,
+                                args=(sign(body, LEAF_KEY, CHAIN_URL.replace("test.pem", f"{n}.pem")), body))
+               for n in range(MAX_CONCURRENT_FETCHES)]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert started.acquire(timeout=10)
+    try:
+        begun = time.monotonic()
+        with pytest.raises(VerificationFailed, match="too many certificate chain fetches"):
+            verifier.verify_signature(sign(body, LEAF_KEY, CHAIN_URL.replace("test.pem", "one-more.pem")), body)
+        assert time.monotonic() - begun < 2
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
