@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from skill.cli import CliError
+from skill.cli import CliError, lines
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
@@ -80,7 +80,7 @@ def cmd_voice(args: argparse.Namespace) -> int:
 def _typed(assistant, note) -> None:
     if sys.stdin.isatty():
         note("type a question and press Enter")
-    assistant.run_text(sys.stdin)
+    assistant.run_text(lines(sys.stdin.buffer))  # UTF-8 or a one-line error, as in `hamstring chat`
 
 
 def cmd_model(args: argparse.Namespace) -> int:

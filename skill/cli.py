@@ -59,7 +59,7 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-def _lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
+def lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
     """Lines of stdin as UTF-8 text; a line that is not, or is absurdly long, is a one-line error."""
     number = 0
     while True:
@@ -90,13 +90,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     conversation = Conversation()
     interactive = sys.stdin.isatty() and not args.json
-    lines = _lines(sys.stdin.buffer)
+    utterances = lines(sys.stdin.buffer)
     try:
         while True:
             if interactive:
                 sys.stdout.write("you> ")
                 sys.stdout.flush()
-            line = next(lines, "")
+            line = next(utterances, "")
             if not line:
                 break
             utterance = line.strip()

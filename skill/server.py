@@ -67,7 +67,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
             size += len(chunk)
     except TimeoutError:  # the worker's socket read timeout: a client that stalls mid-body
         raise Refused(408, "request body not received in time", close=True) from None
-    except Exception:  # noqa: BLE001 (every server raises its own framing errors: gunicorn's, werkzeug's, OSError)
+    except Exception:  # every server raises its own framing errors (gunicorn's, werkzeug's, OSError): all are 400s
         raise Refused(400, "malformed request body (framing or early disconnect)", close=True) from None
     if size > MAX_BODY_BYTES:
         # Not read to the end: the connection closes rather than drain what is left.
@@ -123,7 +123,7 @@ def create_app(
             raise Refused(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
         # Cheaper than request.mimetype, which parses every header option.
         if request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() != "application/json":
-            raise Refused(415, "content type must be application/json")
+            raise Refused(415, "content type must be application/json", close=True)  # body left unread
         body = read_body(request.environ)
         try:
             envelope = parse_envelope(body)

@@ -35,6 +35,10 @@ def test_chat_with_non_utf8_input_is_one_line():
     one_line_error(run_cli("chat", stdin=b"what causes cramps\n\xff\xfe oops\n"), 1, "line 2 is not valid UTF-8")
 
 
+def test_voice_text_with_non_utf8_input_is_one_line():
+    one_line_error(run_cli("voice", "--text", "--no-tts", stdin=b"\xff what causes cramps\n"), 1, "not valid UTF-8")
+
+
 def test_ask_with_non_utf8_argument_is_one_line():
     result = subprocess.run([sys.executable, "-m", "skill", "ask", b"what causes \xff cramps"], capture_output=True,
                             cwd=ROOT, timeout=60)
