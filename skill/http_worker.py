@@ -12,7 +12,6 @@ until its request is read, so a few clients that send half a request and wait st
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,23 +23,26 @@ HEADER_TIMEOUT_S = 5
 BODY_READ_TIMEOUT_S = 10
 WORKER_CONNECTIONS = 1000  # per worker: each is a greenlet and a socket, a few kilobytes
 
-log = logging.getLogger(__name__)
+
+def _errors(*names: str) -> tuple[type[BaseException], ...]:
+    """gunicorn's error classes by name; the ones an older gunicorn lacks are simply not raised by it."""
+    return tuple(getattr(errors, name) for name in names if hasattr(errors, name))
+
 
 # (status, reason) for what gunicorn refuses before the app sees the request. Checked in order: first match wins.
 _REFUSALS: list[tuple[tuple[type[BaseException], ...], int, str]] = [
-    ((errors.LimitRequestLine,), 414, "request line too long"),
-    ((errors.LimitRequestHeaders,), 431, "request headers too large or too many"),
-    ((errors.InvalidRequestLine, errors.InvalidRequestMethod, errors.InvalidHTTPVersion), 400,
-     "malformed request line"),
-    ((errors.InvalidHeader, errors.InvalidHeaderName, errors.ObsoleteFolding, errors.InvalidSchemeHeaders), 400,
+    (_errors("LimitRequestLine"), 414, "request line too long"),
+    (_errors("LimitRequestHeaders"), 431, "request headers too large or too many"),
+    (_errors("InvalidRequestLine", "InvalidRequestMethod", "InvalidHTTPVersion"), 400, "malformed request line"),
+    (_errors("InvalidHeader", "InvalidHeaderName", "ObsoleteFolding", "InvalidSchemeHeaders"), 400,
      "malformed request header"),
-    ((errors.InvalidChunkSize, errors.ChunkMissingTerminator, errors.InvalidChunkExtension), 400,
+    (_errors("InvalidChunkSize", "ChunkMissingTerminator", "InvalidChunkExtension"), 400,
      "malformed request body (framing or early disconnect)"),
     # RFC 9112 suggests 501; our contract is that bad input is a 4xx, and an unknown coding is the client's doing.
-    ((errors.UnsupportedTransferCoding,), 400, "transfer coding not supported"),
-    ((errors.ExpectationFailed,), 417, "expectation not supported"),
+    (_errors("UnsupportedTransferCoding"), 400, "transfer coding not supported"),
+    (_errors("ExpectationFailed"), 417, "expectation not supported"),
 ]
-_BODY_ERRORS = (errors.InvalidChunkSize, errors.ChunkMissingTerminator, errors.InvalidChunkExtension)
+_BODY_ERRORS = _errors("InvalidChunkSize", "ChunkMissingTerminator", "InvalidChunkExtension")
 _PHRASES = {400: "Bad Request", 414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
             500: "Internal Server Error"}
 
