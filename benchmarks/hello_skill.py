@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill_builder import SkillBuilder
@@ -27,4 +28,5 @@ def hello_skill():
 
 def invoke_hello(body: dict) -> dict:
     envelope = _serializer.deserialize(__import__("json").dumps(body), RequestEnvelope)
-    return _serializer.serialize(hello_skill().invoke(request_envelope=envelope, context=None))
+    answer: Any = _serializer.serialize(hello_skill().invoke(request_envelope=envelope, context=None))
+    return answer

@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 TARGET = 0.8
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +38,8 @@ def build_app(kind: str, workdir: Path):
     """Runs inside each gunicorn worker."""
     from flask import Flask, Response, request
 
-    from skill.server import create_app
-
     from benchmarks.hello_skill import invoke_hello
+    from skill.server import create_app
 
     hello_skill = lambda body, raw=None: invoke_hello(body)  # noqa: E731 (same signature as skill.invoke)
     if kind == "bare-hello":
@@ -55,7 +55,7 @@ def build_app(kind: str, workdir: Path):
 
         return app
     skill_kind, mode = kind.split("-")
-    options = {"skill": hello_skill} if skill_kind == "hello" else {}
+    options: dict[str, Any] = {"skill": hello_skill} if skill_kind == "hello" else {}
     if mode == "off":
         return create_app(None, **options)
     from skill.conversation import LOCAL_APPLICATION_ID
@@ -105,11 +105,18 @@ def run_wrk(port: int, body: bytes, headers: dict[str, str], seconds: int, conne
     ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+        "rps": float(_found(r"Requests/sec:\s+([\d.]+)", out)),
+        "p50": _ms(_found(r"50%\s+([\d.]+\w+)", out)),
+        "p99": _ms(_found(r"99%\s+([\d.]+\w+)", out)),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
     }
+
+
+def _found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"wrk output without {pattern!r}:\n{text}")
+    return match.group(1)
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -118,7 +125,10 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    match = re.match(r"([\d.]+)(\w+)", value)
+    if match is None:
+        raise RuntimeError(f"not a wrk duration: {value!r}")
+    number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs hello, same server':>24}")
     ratios = {}
     for kind, r in results.items():
-        base = results.get(kind.replace("ours", "hello"))
+        base = results[kind.replace("ours", "hello")] if kind.startswith("ours") else r
         ratio = f"{r['rps'] / base['rps']:.2f}x" if kind.startswith("ours") else ""
         if kind.startswith("ours"):
             ratios[kind] = r["rps"] / base["rps"]

@@ -35,13 +35,19 @@ def one_request(store: AbstractPersistenceAdapter, user: int, n: int) -> float:
     request = envelope(f"amzn1.ask.account.BENCH{user:05d}", f"bench-{os.getpid()}-{n}")
     started = time.perf_counter()
     place = store.get_attributes(request)
-    store.save_attributes(request, {"position": (place.get("position", 0) % 8) + 1, "topic": "treatment",
+    position = place.get("position")
+    position = position if isinstance(position, int) else 0
+    store.save_attributes(request, {"position": (position % 8) + 1, "topic": "treatment",
                                     "saved_at": int(time.time())})
     return (time.perf_counter() - started) * 1e3
 
 
-def run(store: AbstractPersistenceAdapter, requests: int, users: int, seed: int = 0) -> tuple[float, list[float]]:
+def run(
+    store: AbstractPersistenceAdapter | None, requests: int, users: int, seed: int = 0
+) -> tuple[float, list[float]]:
     """(first request ms, the others' ms): the first opens the file or the HTTP connection."""
+    if store is None:
+        raise SystemExit("store_latency: the state store is off; nothing to measure")
     first = one_request(store, seed % users, -1)
     return first, [one_request(store, (seed + n * 7919) % users, n) for n in range(requests)]
 

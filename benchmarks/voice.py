@@ -86,6 +86,7 @@ def _decode(samples: np.ndarray) -> tuple[str, float, float]:
     from local_voice.audio import to_pcm16
 
     pcm = to_pcm16(samples)
+    assert _engine is not None, "_init was not called"
     stream = _engine.stream()
     started = time.perf_counter()
     for start in range(0, len(pcm), 960):
@@ -100,6 +101,7 @@ def _run(task: tuple) -> dict:
     key, samples, intent = task
     text, decode_s, final_ms = _decode(samples)
     started = time.perf_counter()
+    assert _matcher is not None, "_init was not called"
     found = _matcher.match(text).intent
     nlu_ms = (time.perf_counter() - started) * 1000
     return {"key": key, "ok": found == intent, "text": text, "found": found, "intent": intent,
@@ -262,7 +264,7 @@ def plot(table: dict[str, float], per_snr: dict[int, float], engine: str) -> Non
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for noise, marker in zip(NOISES, "os"):
+    for noise, marker in zip(NOISES, "os", strict=False):
         axes.plot(SNRS, [100 * table[f"{noise} {snr} dB"] for snr in SNRS], marker=marker, label=noise)
     axes.plot(SNRS, [100 * per_snr[snr] for snr in SNRS], "k--", label="mean of both")
     axes.axhline(100 * table["clean"], color="green", linestyle=":", label=f"clean ({table['clean']:.1%})")

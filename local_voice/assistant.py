@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import deque
 import time
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from skill.conversation import Conversation, TurnRecord
 
 from .audio import SAMPLE_RATE, load_wav
 from .engines import Engine, transcribe
 from .tts import Speaker
+from .vad import has_speech
 
 # Voice activity: an utterance starts when 90% of a 0.3 s window is speech, and ends likewise on silence.
 VAD_WINDOW_S = 0.3
@@ -101,13 +103,19 @@ class Assistant:
         count = len(self.turns) + 1
         return path if count == 1 else path.with_name(f"{path.stem}-{count}{path.suffix}")
 
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise ValueError("this assistant has no speech recognizer (text mode)")
+        return self.engine
+
     # -- front ends -----------------------------------------------------------------------------------------------
     def run_files(self, paths: Iterable[Path]) -> None:
         """Each file is one utterance in a new session, like `hamstring ask`."""
         for path in paths:
             pcm = load_wav(path)
             started = time.perf_counter()
-            transcript = transcribe(self.engine, pcm)
+            # No speech (a beep, silence): nothing recognized, rather than the grammar's nearest phrase.
+            transcript = transcribe(self._engine(), pcm) if has_speech(pcm) else ""
             timings = Timings(audio_s=len(pcm) / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
             self.conversation.close()
             self.respond(transcript, timings)
@@ -131,6 +139,7 @@ class Assistant:
         window = round(VAD_WINDOW_S / endpointer.frame_length)
         recent: deque[bytes] = deque(maxlen=window + PREROLL_FRAMES)
         stream, heard = None, 0
+        segment: list[bytes] = []  # this utterance's speech, for the is-it-speech check
         if push_to_talk:
             wait_for_enter()
         try:
@@ -139,10 +148,11 @@ class Assistant:
                 speech = endpointer.process(frame)
                 if speech is not None:
                     if stream is None:
-                        stream = self.engine.stream()
+                        stream = self._engine().stream()
                         for quiet in list(recent)[: max(0, len(recent) - window - 1)]:
                             stream.accept(quiet)
                     stream.accept(speech)
+                    segment.append(speech)
                     heard += len(speech)
                 if stream is not None and not endpointer.in_speech:
                     for quiet in list(recent)[-window:]:  # the quiet that ended it: decoders want a closing silence
@@ -151,6 +161,9 @@ class Assistant:
                     transcript = stream.final()
                     timings = Timings(audio_s=heard / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
                     stream, heard = None, 0
+                    spoken, segment = has_speech(b"".join(segment)), []
+                    if not spoken:  # a beep or a door: not a turn; keep listening
+                        continue
                     turn = self.respond(transcript, timings, source)
                     if turn.record.end_session:
                         return

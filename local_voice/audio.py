@@ -7,6 +7,11 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 16000
+# One spoken question, not an audiobook; and rates a microphone or a file of speech really uses. Checked from the
+# header before any sample is read: a 1 Hz file of 100,000 frames would otherwise "resample" to 12 GiB.
+MAX_AUDIO_S = 60.0
+MIN_RATE = 4000
+MAX_RATE = 384000
 
 
 class AudioError(Exception):
@@ -43,6 +48,8 @@ def load_wav(path: str | Path) -> bytes:
     import soundfile
 
     try:
+        info = soundfile.info(str(path))
+        check_format(path, info.samplerate, info.frames, info.channels)
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, OSError, soundfile.LibsndfileError) as error:
         raise AudioError(f"cannot read audio {path}: {str(error).splitlines()[0]}") from None
@@ -50,6 +57,15 @@ def load_wav(path: str | Path) -> bytes:
         raise AudioError(f"audio {path} is empty")
     mono = data.mean(axis=1)
     return to_pcm16(resample(mono, rate, SAMPLE_RATE))
+
+
+def check_format(path: str | Path, rate: int, frames: int, channels: int) -> None:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"audio {path}: sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+    if not 1 <= channels <= 32:
+        raise AudioError(f"audio {path}: {channels} channels is not a recording we can use")
+    if frames > MAX_AUDIO_S * rate:
+        raise AudioError(f"audio {path} is {frames / rate:.0f} s long; one question is at most {MAX_AUDIO_S:.0f} s")
 
 
 def write_wav(path: str | Path, pcm: bytes, rate: int = SAMPLE_RATE) -> None:

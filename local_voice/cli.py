@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from skill.cli import CliError
+from skill.cli import CliError, lines
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
@@ -22,6 +22,13 @@ def cmd_voice(args: argparse.Namespace) -> int:
     for path in args.input or []:
         if not Path(path).is_file():
             raise CliError(f"cannot read audio {path}: no such file")
+    if args.tts_out:
+        # Checked before any turn: failing after the first answer would waste it, and a traceback is no answer.
+        target = Path(args.tts_out)
+        if target.is_dir():
+            raise CliError(f"--tts-out {target} is a folder; give a file name such as answer.wav", 2)
+        if not target.parent.is_dir():
+            raise CliError(f"--tts-out: folder {target.parent} does not exist", 2)
     note = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
     try:
         engine = None if args.text else choose_engine(args.engine, args.model)
@@ -73,57 +80,35 @@ def cmd_voice(args: argparse.Namespace) -> int:
 def _typed(assistant, note) -> None:
     if sys.stdin.isatty():
         note("type a question and press Enter")
-    assistant.run_text(sys.stdin)
+    assistant.run_text(lines(sys.stdin.buffer))  # UTF-8 or a one-line error, as in `hamstring chat`
 
 
 def cmd_model(args: argparse.Namespace) -> int:
     from .engines import vosk_cache_dir
-    from .models import MODEL_LIST_URL, DownloadError, download
+    from .models import DEFAULT_MODEL, MODEL_LIST_URL, DownloadError, download
 
+    name = args.name or DEFAULT_MODEL
     list_url = args.list_url or os.environ.get("VOSK_MODEL_LIST_URL") or MODEL_LIST_URL
     dest = Path(args.dest).expanduser() if args.dest else vosk_cache_dir()
+    if dest.exists() and not dest.is_dir():
+        raise CliError(f"--dest {dest} is a file, not a folder", 2)
     bar = None
     try:
         from tqdm import tqdm
 
-        bar = tqdm(unit="B", unit_scale=True, desc=args.name, disable=not sys.stderr.isatty())
+        bar = tqdm(unit="B", unit_scale=True, desc=name, disable=not sys.stderr.isatty())
 
         def progress(done: int, total: int) -> None:
             bar.total = total or None
             bar.update(done - bar.n)
 
-        path = download(args.name, dest, list_url, progress)
+        path = download(name, dest, list_url, progress)
     except DownloadError as error:
         raise CliError(str(error)) from None
+    except OSError as error:  # the destination: not writable, disk full, a file in the way
+        raise CliError(f"cannot install into {dest}: {error.strerror or error}") from None
     finally:
         if bar is not None:
             bar.close()
     print(f"model ready: {path} (used automatically; or pass --model {path})")
     return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    from .models import DEFAULT_MODEL
-
-    voice = sub.add_parser("voice", help="the offline voice assistant: microphone in, spoken answers out")
-    voice.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], default="auto",
-                       help="speech recognizer (auto: Vosk when a model is found, else the bundled pocketsphinx)")
-    voice.add_argument("--model", help="Vosk model folder (default: $VOSK_MODEL_PATH, then Vosk's cache folder)")
-    voice.add_argument("--input", nargs="+", metavar="FILE", help="WAV files, one utterance each, instead of the mic")
-    voice.add_argument("--text", action="store_true", help="type questions, hear spoken answers")
-    voice.add_argument("--json", action="store_true", help="one JSON object per turn (chat contract + transcript, "
-                                                           "engine, timings)")
-    voice.add_argument("--no-tts", action="store_true", help="print answers only")
-    voice.add_argument("--tts-out", metavar="FILE.wav", help="write the spoken answer to a WAV file instead")
-    voice.add_argument("--voice", help="speech voice (a part of its id or name)")
-    voice.add_argument("--rate", type=int, help="speech rate, words a minute")
-    voice.add_argument("--push-to-talk", action="store_true", help="wait for Enter before each question")
-    voice.set_defaults(func=cmd_voice)
-
-    model = sub.add_parser("model", help="manage Vosk models")
-    model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=sub._parser_class)
-    download = model_sub.add_parser("download", help="download a Vosk model from the official model list")
-    download.add_argument("name", nargs="?", default=DEFAULT_MODEL)
-    download.add_argument("--dest", help="folder to install into (default: Vosk's cache folder)")
-    download.add_argument("--list-url", help="model list URL (default: $VOSK_MODEL_LIST_URL or the official list)")
-    download.set_defaults(func=cmd_model)

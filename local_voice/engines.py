@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from intents.language import Language, load_language
 
@@ -50,7 +50,7 @@ def transcribe(engine: Engine, pcm: bytes, chunk: int = 8000) -> str:
 # -- pocketsphinx (bundled, no download) ------------------------------------------------------------------------------
 @dataclass
 class _SphinxStream:
-    engine: "PocketsphinxEngine"
+    engine: PocketsphinxEngine
     started: bool = False
     audio: list[bytes] = field(default_factory=list)
 
@@ -94,7 +94,8 @@ class PocketsphinxEngine:
         try:
             import pocketsphinx
         except ImportError as error:  # pragma: no cover - the voice extra installs it
-            raise EngineError(f"pocketsphinx is not installed ({error}); run ./run.sh or pip install '.[voice]'")
+            raise EngineError(
+                f"pocketsphinx is not installed ({error}); run ./run.sh or pip install '.[voice]'") from None
         model = Path(pocketsphinx.get_model_path()) / "en-us"
         grammar = jsgf(self.language)
         extra = self.language.raw["skill"].get("pronunciations", {})
@@ -146,7 +147,7 @@ def _grammar_dictionary(path: Path, words: frozenset[str], extra: dict[str, str]
 # -- Vosk (any Kaldi model from a path) -------------------------------------------------------------------------------
 @dataclass
 class _VoskStream:
-    recognizer: object
+    recognizer: Any  # vosk.KaldiRecognizer (vosk ships no type hints)
     parts: list[str] = field(default_factory=list)
 
     def accept(self, pcm: bytes) -> bool:
@@ -177,7 +178,7 @@ class VoskEngine:
         try:
             import vosk
         except ImportError as error:  # pragma: no cover - the voice extra installs it
-            raise EngineError(f"vosk is not installed ({error}); run ./run.sh or pip install '.[voice]'")
+            raise EngineError(f"vosk is not installed ({error}); run ./run.sh or pip install '.[voice]'") from None
         vosk.SetLogLevel(-1)
         if not is_vosk_model(self.model_path):
             raise EngineError(f"{self.model_path} is not a Vosk model folder (expected am/ and conf/ inside)")

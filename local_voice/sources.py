@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import queue
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from .audio import SAMPLE_RATE
 

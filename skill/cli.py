@@ -1,4 +1,8 @@
-"""`hamstring` command line: ask, chat, simulate, assets (and serve, voice, model from their modules).
+"""`hamstring` command line: ask, chat, simulate, assets, serve, voice, model.
+
+The whole command line is declared here, and only the chosen command's module is imported (as Home Assistant's
+intentfest does): `--help` and `ask` work on the core install, and `serve` never pays for numpy. A command whose extra
+is not installed says which one to install.
 
 Errors are one line on stderr and a non-zero exit: 2 for a wrong command line, 1 for bad input or a failed check.
 """
@@ -6,15 +10,23 @@ Errors are one line on stderr and a non-zero exit: 2 for a wrong command line, 1
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
 
-from .conversation import Conversation, TurnRecord
-from .invoke import EnvelopeError, invoke, parse_envelope
+if TYPE_CHECKING:
+    from .conversation import TurnRecord
 
 PROG = "hamstring"
+DIST = "hamstring-cramp-helper"
+# Which extra provides which top-level modules: a ModuleNotFoundError for one of them names the extra to install.
+EXTRAS = {
+    "server": {"flask", "werkzeug", "gunicorn", "gevent", "cryptography", "certifi"},
+    "voice": {"numpy", "vosk", "pocketsphinx", "pyttsx3", "sounddevice", "soundfile", "tqdm", "espeakng_loader"},
+}
 
 
 class CliError(Exception):
@@ -26,7 +38,7 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints usage plus the error; we keep it to one line
+    def error(self, message: str) -> NoReturn:  # argparse prints usage plus the error; we keep it to one line
         raise CliError(f"{message} (see `{self.prog} --help`)", 2)
 
 
@@ -38,8 +50,35 @@ def _print_turn(record: TurnRecord, as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
+def _text(value: str, what: str) -> str:
+    """Arguments the OS could not decode arrive with surrogate escapes; they are not text we can match or print."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError(f"{what} is not valid UTF-8 text") from None
+    return value
+
+
+def lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
+    """Lines of stdin as UTF-8 text; a line that is not, or is absurdly long, is a one-line error."""
+    number = 0
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit:
+            raise CliError(f"input line {number} is longer than {limit} bytes")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CliError(f"input line {number} is not valid UTF-8 text") from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    text = " ".join(args.text).strip()
+    from .conversation import Conversation
+
+    text = _text(" ".join(args.text), "the question").strip()
     if not text:
         raise CliError("nothing to ask: give a question, e.g. hamstring ask what causes hamstring cramps", 2)
     _print_turn(Conversation().say(text), args.json, sys.stdout)
@@ -47,14 +86,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from .conversation import Conversation
+
     conversation = Conversation()
     interactive = sys.stdin.isatty() and not args.json
+    utterances = lines(sys.stdin.buffer)
     try:
         while True:
             if interactive:
                 sys.stdout.write("you> ")
                 sys.stdout.flush()
-            line = sys.stdin.readline()
+            line = next(utterances, "")
             if not line:
                 break
             utterance = line.strip()
@@ -72,11 +114,21 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .envelope import MAX_BODY_BYTES, EnvelopeError, parse_envelope
+    from .invoke import invoke
+
     source = args.file
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        # Bounded like the web service's body: `simulate /dev/zero` must end.
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+        else:
+            with open(source, "rb") as handle:
+                raw = handle.read(MAX_BODY_BYTES + 1)
     except OSError as error:
         raise CliError(f"cannot read {source}: {error.strerror}") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise CliError(f"request over {MAX_BODY_BYTES} bytes (the limit Alexa's requests stay under)")
     try:
         response = invoke(parse_envelope(raw))
     except EnvelopeError as error:
@@ -104,51 +156,97 @@ def cmd_assets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError("must be between 1 and 65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Every command's arguments, no command's module: `func` names a "module:function" imported only when chosen."""
     parser = _Parser(prog=PROG, description="Hamstring Cramp Helper: an Alexa skill and offline voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ask = sub.add_parser("ask", help="ask one question, as a new session")
     ask.add_argument("text", nargs="*", help="the question")
     ask.add_argument("--json", action="store_true", help="print the turn as one JSON object")
-    ask.set_defaults(func=cmd_ask)
+    ask.set_defaults(func="skill.cli:cmd_ask")
 
     chat = sub.add_parser("chat", help="a conversation: one utterance per line on stdin, one Alexa session")
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
-    chat.set_defaults(func=cmd_chat)
+    chat.set_defaults(func="skill.cli:cmd_chat")
 
     simulate = sub.add_parser("simulate", help="run a raw Alexa request envelope; print the response envelope")
     simulate.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
-    simulate.set_defaults(func=cmd_simulate)
+    simulate.set_defaults(func="skill.cli:cmd_simulate")
 
     assets = sub.add_parser("assets", help="generate or check the files made from the language source")
     assets.add_argument("action", choices=["build", "check"])
     assets.add_argument("--root", help="project root (default: this checkout)")
-    assets.set_defaults(func=cmd_assets)
+    assets.set_defaults(func="skill.cli:cmd_assets")
 
-    for register in _extensions():
-        register(sub)
+    serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn; extra: server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=5000)
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn processes (each serves many connections)")
+    serve.add_argument("--no-verify", action="store_true", help="skip Alexa signature checks (loopback only)")
+    serve.set_defaults(func="skill.server:cmd_serve", extra="server")
+
+    voice = sub.add_parser("voice", help="the offline voice assistant: microphone in, spoken answers out "
+                                         "(extra: voice)")
+    voice.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], default="auto",
+                       help="speech recognizer (auto: Vosk when a model is found, else the bundled pocketsphinx)")
+    voice.add_argument("--model", help="Vosk model folder (default: $VOSK_MODEL_PATH, then Vosk's cache folder)")
+    voice.add_argument("--input", nargs="+", metavar="FILE", help="WAV files, one utterance each, instead of the mic")
+    voice.add_argument("--text", action="store_true", help="type questions, hear spoken answers")
+    voice.add_argument("--json", action="store_true", help="one JSON object per turn (chat contract + transcript, "
+                                                           "engine, timings)")
+    voice.add_argument("--no-tts", action="store_true", help="print answers only")
+    voice.add_argument("--tts-out", metavar="FILE.wav", help="write the spoken answer to a WAV file instead")
+    voice.add_argument("--voice", help="speech voice (a part of its id or name)")
+    voice.add_argument("--rate", type=int, help="speech rate, words a minute")
+    voice.add_argument("--push-to-talk", action="store_true", help="wait for Enter before each question")
+    voice.set_defaults(func="local_voice.cli:cmd_voice", extra="voice")
+
+    model = sub.add_parser("model", help="manage Vosk models (extra: voice)")
+    model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
+    download = model_sub.add_parser("download", help="download a Vosk model from the official model list")
+    download.add_argument("name", nargs="?", default=None, help="model name (default: vosk-model-small-en-us-0.15)")
+    download.add_argument("--dest", help="folder to install into (default: Vosk's cache folder)")
+    download.add_argument("--list-url", help="model list URL (default: $VOSK_MODEL_LIST_URL or the official list)")
+    download.set_defaults(func="local_voice.cli:cmd_model", extra="voice")
     return parser
 
 
-def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Commands defined beside the code they drive, so this module stays small."""
-    registrars: list[Callable[[argparse._SubParsersAction], None]] = []
-    for module_name in ("skill.server", "local_voice.cli"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ImportError as error:
-            if error.name != module_name:
-                raise
-            continue
-        registrars.append(module.register)
-    return registrars
+def _missing_extra(error: ModuleNotFoundError, args: argparse.Namespace) -> CliError | None:
+    top = (error.name or "").split(".")[0]
+    for extra, modules in EXTRAS.items():
+        if top in modules:
+            return CliError(f"`{PROG} {args.command}` needs the {extra} extra ({top} is missing): "
+                            f"pip install '{DIST}[{extra}]'")
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    module_name, function_name = args.func.split(":")
+    try:
+        function: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), function_name)
+        return function(args)
+    except ModuleNotFoundError as error:
+        missing = _missing_extra(error, args)
+        if missing is None:
+            raise
+        raise missing from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        return _run(args)
     except CliError as error:
         sys.stderr.write(f"{PROG}: error: {error}\n")
         return error.code

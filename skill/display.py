@@ -104,7 +104,7 @@ def apl_text(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
 
 
-# -- data ---------------------------------------------------------------------------------------------------------------
+# -- data --------------------------------------------------------------------------------------------------------------
 def load_document(name: str) -> dict[str, Any]:
     """A fresh copy of content/apl/<name>.json: callers may add to it without touching the cached one."""
     return copy.deepcopy(_read("apl", f"{name}.json"))

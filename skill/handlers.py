@@ -399,7 +399,9 @@ def build_skill_builder() -> SkillBuilder:
 
     @sb.exception_handler(can_handle_func=lambda _i, _e: True)
     def on_error(handler_input: HandlerInput, exception: Exception) -> Response:
-        log.exception("skill error: %s", exception)
+        # The type and the frames only: an exception's message can quote the request.
+        frames_only = (type(exception), None, exception.__traceback__)
+        log.error("skill error: %s", type(exception).__name__, exc_info=frames_only)
         turn = _turn(handler_input)
         return turn.reply([turn.say("error"), turn.say("error_reprompt")], turn.say("error_reprompt"))
 

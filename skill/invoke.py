@@ -1,4 +1,7 @@
-"""Raw Alexa JSON in, raw Alexa JSON out: the single entry every front end uses (Flask, Lambda, CLI, voice)."""
+"""Raw Alexa JSON in, raw Alexa JSON out: the single entry every front end uses (Flask, Lambda, CLI, voice).
+
+Input checks live in `skill.envelope`; they are re-exported here for the callers that already import them.
+"""
 
 from __future__ import annotations
 
@@ -9,48 +12,10 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.request import Request
 
+from .envelope import EnvelopeError, check_envelope, parse_envelope
 from .handlers import build_skill
 
 _serializer = DefaultSerializer()
-
-
-class EnvelopeError(ValueError):
-    """The input is not an Alexa request envelope. The message is one line, fit for a user or a 400 body."""
-
-
-def check_envelope(body: Any) -> dict:
-    """Structural checks the SDK does not make; it would otherwise fail deep inside a handler."""
-    if not isinstance(body, dict):
-        raise EnvelopeError("not an Alexa request envelope: expected a JSON object")
-    request = body.get("request")
-    if not isinstance(request, dict):
-        raise EnvelopeError("not an Alexa request envelope: 'request' object missing")
-    for key in ("type", "requestId"):
-        if not isinstance(request.get(key), str) or not request[key]:
-            raise EnvelopeError(f"not an Alexa request envelope: 'request.{key}' missing")
-    if "session" in body and not isinstance(body["session"], dict):
-        raise EnvelopeError("not an Alexa request envelope: 'session' must be an object")
-    attributes = (body.get("session") or {}).get("attributes")
-    if attributes is not None and not isinstance(attributes, dict):
-        raise EnvelopeError("not an Alexa request envelope: 'session.attributes' must be an object")
-    if request["type"] == "IntentRequest":
-        intent = request.get("intent")
-        if not isinstance(intent, dict) or not isinstance(intent.get("name"), str):
-            raise EnvelopeError("not an Alexa request envelope: IntentRequest without 'intent.name'")
-        slots = intent.get("slots")
-        if slots is not None and (
-            not isinstance(slots, dict) or not all(isinstance(v, dict) for v in slots.values())
-        ):
-            raise EnvelopeError("not an Alexa request envelope: 'intent.slots' must map names to objects")
-    return body
-
-
-def parse_envelope(raw: bytes | str) -> dict:
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise EnvelopeError(f"invalid JSON: {error}") from None
-    return check_envelope(body)
 
 
 def to_request_envelope(body: dict, raw: bytes | str | None = None) -> RequestEnvelope:
@@ -58,9 +23,13 @@ def to_request_envelope(body: dict, raw: bytes | str | None = None) -> RequestEn
     text = raw.decode() if isinstance(raw, bytes) else raw
     try:
         return _serializer.deserialize(text if text is not None else json.dumps(body), RequestEnvelope)
-    except Exception as error:  # the SDK raises bare SerializationException/ValueError for wrong field types
-        raise EnvelopeError(f"not an Alexa request envelope: {str(error).splitlines()[0]}") from None
+    except Exception:  # the SDK raises bare SerializationException/ValueError for wrong field types
+        # Its messages quote the payload: the reason stays ours (check_envelope catches the usual cases first).
+        raise EnvelopeError("not an Alexa request envelope: a field has a value the Alexa model does not allow") \
+            from None
 
+
+__all__ = ["EnvelopeError", "check_envelope", "invoke", "invoke_checked", "parse_envelope", "to_request_envelope"]
 
 # What a skill answers to a request it has nothing to say to: valid, silent, session left as Alexa keeps it.
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
@@ -70,9 +39,15 @@ def invoke(body: dict, raw: bytes | str | None = None) -> dict:
     """Run one request envelope through the skill; returns the response envelope as JSON data.
 
     `raw` is the exact text `body` was parsed from, when the caller has it (the web service does)."""
-    if check_envelope(body)["request"]["type"] not in Request.discriminator_value_class_map:
+    return invoke_checked(check_envelope(body), raw)
+
+
+def invoke_checked(body: dict, raw: bytes | str | None = None) -> dict:
+    """`invoke` for a body that already passed `check_envelope` (the web service's edge): checked once, not twice."""
+    if body["request"]["type"] not in Request.discriminator_value_class_map:
         # A request type newer than the SDK's model: Alexa still expects a valid answer, not an error.
         return dict(EMPTY_RESPONSE)
     envelope = to_request_envelope(body, raw)
     response = build_skill().invoke(request_envelope=envelope, context=None)
-    return _serializer.serialize(response)
+    answer: Any = _serializer.serialize(response)
+    return answer

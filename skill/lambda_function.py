@@ -10,7 +10,8 @@ import logging
 import os
 from typing import Any
 
-from .invoke import check_envelope, invoke
+from .envelope import check_envelope
+from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
 
 logging.getLogger().setLevel(logging.INFO)

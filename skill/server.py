@@ -1,8 +1,12 @@
 """The Alexa endpoint as a web service: a Flask app factory and `hamstring serve` (gunicorn).
 
-Order on every POST, cheapest and safest first, nothing parsed before it is verified:
-body size (413) -> content type (415) -> signature and certificate chain (400) -> JSON and envelope shape (400)
--> timestamp and skill id (400) -> the skill (200). Stateless: any worker, any instance can answer any turn.
+Order on every POST, cheapest first, so a forged request costs us no network fetch:
+declared body size (413) -> content type (415) -> the body, read whatever its framing, at most 128 KiB (413; 400 for
+broken chunking; 408 when it stalls) -> strict JSON and envelope shape (400, `skill.envelope`) -> timestamp and
+skill id (400) -> signature and certificate chain (400; the only step that may fetch) -> the skill (200).
+Parsing before the signature is safe because the parser is bounded (size, depth, numbers) and touches nothing.
+Every refusal is a short JSON reason of our own wording: neither the answer nor the log ever quotes the body.
+Stateless: any worker, any instance can answer any turn.
 """
 
 from __future__ import annotations
@@ -14,16 +18,20 @@ import json
 import logging
 import os
 import time
-from typing import Any, Callable
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_input_stream
 
-from .invoke import EnvelopeError, invoke, parse_envelope
+from .envelope import MAX_BODY_BYTES, EnvelopeError, parse_envelope
+from .invoke import invoke_checked
 from .skill_id import VerificationFailed, check_skill_id, parse_skill_ids
 from .verify import RequestVerifier
 
-MAX_BODY_BYTES = 128 * 1024
+READ_CHUNK = 16 * 1024
 ENV_SKILL_ID = "ALEXA_SKILL_ID"
 access_log = logging.getLogger("hamstring.access")
 log = logging.getLogger(__name__)
@@ -31,6 +39,45 @@ log = logging.getLogger(__name__)
 
 def _json(status: int, payload: dict[str, Any]) -> Response:
     return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
+
+
+class Refused(Exception):
+    """A request we answer with a 4xx. `reason` is our own wording (never the input): it goes to the caller and
+    to the log as it is."""
+
+    def __init__(self, status: int, reason: str, close: bool = False) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.close = status, reason, close
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The whole body, whatever its framing (Content-Length or chunked), never more than MAX_BODY_BYTES.
+
+    Not request.get_data(): with chunked bodies werkzeug's limit silently truncates, and the server's chunk
+    errors escape it as exceptions. Here an over-long body is a 413 and broken framing a 400."""
+    stream = get_input_stream(environ, safe_fallback=True)  # bounded by Content-Length when there is one
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_BODY_BYTES:
+            chunk = stream.read(READ_CHUNK)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except TimeoutError:  # the worker's socket read timeout: a client that stalls mid-body
+        raise Refused(408, "request body not received in time", close=True) from None
+    except Exception:  # every server raises its own framing errors (gunicorn's, werkzeug's, OSError): all are 400s
+        raise Refused(400, "malformed request body (framing or early disconnect)", close=True) from None
+    if size > MAX_BODY_BYTES:
+        # Not read to the end: the connection closes rather than drain what is left.
+        raise Refused(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
+    declared = environ.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) != size:
+        # The client hung up early. Servers that mark their input terminated (gunicorn) then return what came,
+        # and a complete-looking prefix must not pass for the request.
+        raise Refused(400, "malformed request body (framing or early disconnect)", close=True)
+    return b"".join(parts)
 
 
 def _pseudonym(value: object) -> str | None:
@@ -44,7 +91,7 @@ def create_app(
     verifier: RequestVerifier | None,
     *,
     skill_ids: frozenset[str] = frozenset(),
-    skill: Callable[[dict, bytes], dict] = invoke,
+    skill: Callable[[dict, bytes], dict] = invoke_checked,  # the edge below has checked the envelope
 ) -> Flask:
     """verifier=None serves without signature checks (local simulators); skill_ids still filter when given."""
     app = Flask("hamstring")
@@ -59,43 +106,36 @@ def create_app(
         started = time.perf_counter()
         fields: dict[str, Any] = {}
         try:
-            response = _handle(fields)
-        except HTTPException as error:  # 413 from the size limit while reading the body
-            response = _json(error.code or 400, {"error": error.description})
-            fields.setdefault("error", error.name)
+            response = _json(200, _handle(fields))
+        except Refused as refusal:
+            fields["error"] = refusal.reason
+            response = _json(refusal.status, {"error": refusal.reason})
+            if refusal.close:
+                response.headers["Connection"] = "close"
         if access_log.isEnabledFor(logging.INFO):
             fields.update(status=response.status_code, latency_ms=round((time.perf_counter() - started) * 1000, 2))
             access_log.info(json.dumps(fields, separators=(",", ":")))
         return response
 
-    def _handle(fields: dict[str, Any]) -> Response:
+    def _handle(fields: dict[str, Any]) -> dict:
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
-            fields["error"] = "body too large"
-            return _json(413, {"error": f"request body over {MAX_BODY_BYTES} bytes"})
+            raise Refused(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
         # Cheaper than request.mimetype, which parses every header option.
         if request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() != "application/json":
-            fields["error"] = "content type"
-            return _json(415, {"error": "content type must be application/json"})
-        body = request.get_data(cache=False)
+            raise Refused(415, "content type must be application/json", close=True)  # body left unread
+        body = read_body(request.environ)
         try:
-            if verifier is not None:
-                verifier.verify_signature(request.headers, body)
             envelope = parse_envelope(body)
             _describe(envelope, fields)
             if verifier is not None:
-                verifier.verify_envelope(envelope)
+                verifier.verify_envelope(envelope)  # cheap (timestamp, skill id): before any network fetch
+                verifier.verify_signature(request.headers, body)
             elif skill_ids:
                 check_skill_id(envelope, skill_ids)
+            return skill(envelope, body)
         except (VerificationFailed, EnvelopeError) as error:
-            fields["error"] = str(error)
-            return _json(400, {"error": str(error)})
-        try:
-            answer = skill(envelope, body)
-        except EnvelopeError as error:
-            fields["error"] = str(error)
-            return _json(400, {"error": str(error)})
-        return _json(200, answer)
+            raise Refused(400, str(error)) from None
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
@@ -103,8 +143,9 @@ def create_app(
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        # A bug must still give Alexa a valid answer; the traceback goes to the log, not to the caller.
-        log.exception("unexpected error")
+        # A bug must still give Alexa a valid answer. The log gets where it happened, not the exception's message:
+        # messages from parsers and the SDK can quote the request.
+        log.error("unexpected error %s\n%s", type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
         return _json(200, {"version": "1.0", "response": {"outputSpeech": {
             "type": "PlainText", "text": "Sorry, something went wrong. Please try again."}, "shouldEndSession": True}})
 
@@ -142,13 +183,24 @@ def app_from_environment(no_verify: bool) -> Flask:
 
 
 def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
+    """gunicorn with our gevent worker (skill/http_worker.py): slow clients cost a greenlet, not a worker."""
     from gunicorn.app.base import BaseApplication
+
+    from .http_worker import HEADER_TIMEOUT_S, WORKER_CONNECTIONS
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            for key, value in {"bind": bind, "workers": workers, "accesslog": None, "loglevel": "warning",
-                               "timeout": 30, "graceful_timeout": 5}.items():
+            settings = {
+                "bind": bind, "workers": workers, "worker_class": "skill.http_worker.AlexaWorker",
+                "worker_connections": WORKER_CONNECTIONS, "accesslog": None, "loglevel": "warning",
+                "timeout": 30, "graceful_timeout": 5,
+                # The gevent worker bounds reading each request head by the keep-alive timeout.
+                "keepalive": HEADER_TIMEOUT_S,
+                # Alexa's requests have one short request line and about ten headers.
+                "limit_request_line": 4094, "limit_request_fields": 50, "limit_request_field_size": 8190,
+            }
+            for key, value in settings.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
@@ -173,12 +225,3 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health", flush=True)
     run_gunicorn(lambda: app_from_environment(args.no_verify), args.host, args.port, args.workers)
     return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--no-verify", action="store_true", help="skip Alexa signature checks (loopback only)")
-    serve.set_defaults(func=cmd_serve)

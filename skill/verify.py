@@ -1,9 +1,12 @@
 """Alexa request verification, as Amazon documents it for skills hosted as web services.
 
-Checks, in order: the SignatureCertChainUrl is Amazon's; the chain it names leads to a trusted root, is in date and
-names echo-api.amazon.com; Signature-256 is a valid SHA-256/RSA signature of the raw body by that certificate; and,
-once the body is parsed, the request is fresh (150 s) and addressed to one of our skill ids. Every failure raises
-VerificationFailed with a one-line reason; the web layer turns it into a 400.
+Checks, cheapest first (a forged request must not cost us a network fetch): the request is fresh (150 s) and
+addressed to one of our skill ids (`verify_envelope`); the SignatureCertChainUrl is Amazon's and well formed; it has
+not failed recently (negative cache); the chain it names, fetched with a total deadline, no redirects and a bound on
+concurrent fetches, leads to a trusted root, is in date and names echo-api.amazon.com; Signature-256 is a valid
+SHA-256/RSA signature of the raw body by that certificate. Every failure raises VerificationFailed with a one-line
+reason of our own wording (network errors go to the log, not to the unauthenticated caller); the web layer turns it
+into a 400.
 
 Built on `cryptography` (its X.509 path validation), because flask-ask-sdk's verifier does not import on current
 OpenSSL builds.
@@ -13,20 +16,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import http.client
+import logging
 import posixpath
+import re
 import threading
-import urllib.error
-import urllib.request
+import time
+import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Mapping
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
 from .skill_id import VerificationFailed, check_skill_id
@@ -37,18 +45,37 @@ CERT_URL_PORT = 443
 CERT_URL_PATH_PREFIX = "/echo.api/"
 SIGNING_NAME = "echo-api.amazon.com"
 MAX_REQUEST_AGE = timedelta(seconds=150)
-FETCH_TIMEOUT_S = 2.0
+FETCH_TIMEOUT_S = 2.0  # the whole fetch: connect, request, every read
 MAX_CHAIN_BYTES = 64 * 1024
+MAX_CHAIN_URL_CHARS = 512
 CHAIN_CACHE_SIZE = 16
+# A URL whose chain failed is refused without a fetch for this long (short: a network blip on the real URL must
+# not lock Alexa out for long); bounded, oldest forgotten first.
+FAILED_URL_TTL_S = 60.0
+FAILED_URL_CACHE_SIZE = 1024
+# Fetches in flight at once, per process; a request that finds no free slot soon is refused, not queued.
+MAX_CONCURRENT_FETCHES = 4
+FETCH_SLOT_WAIT_S = 0.5
 HEADER_CHAIN_URL = "SignatureCertChainUrl"
 HEADER_SIGNATURE = "Signature-256"
 
+class Headers(Protocol):
+    """What we need of a request's headers (a dict, werkzeug's Headers, an http.client message)."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 Fetcher = Callable[[str], bytes]
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
+# Whitespace and control characters: http.client refuses them (InvalidURL), and no real chain URL has them.
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
 def check_chain_url(url: str) -> str:
     """Amazon's rules for SignatureCertChainUrl; returns the URL if it passes."""
+    if len(url) > MAX_CHAIN_URL_CHARS or _BAD_URL_CHARS.search(url) or not url.isascii():
+        raise VerificationFailed("certificate chain URL is malformed")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -67,28 +94,80 @@ def check_chain_url(url: str) -> str:
     return url
 
 
-def fetch_chain(url: str) -> bytes:
-    """Download a PEM chain: short timeout, size cap, no redirects to elsewhere."""
-    request = urllib.request.Request(url, headers={"User-Agent": "hamstring-cramp-helper"})
+def fetch_chain(url: str, deadline_s: float = FETCH_TIMEOUT_S) -> bytes:
+    """Download a PEM chain: one GET, no redirects (http.client never follows them), a size cap and a deadline for
+    the whole exchange, so a slow sender cannot hold us longer than `deadline_s`. Raises VerificationFailed with a
+    fixed reason; the cause goes to the log only."""
+    deadline = time.monotonic() + deadline_s
+    parts = urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = None
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as response:
-            data = response.read(MAX_CHAIN_BYTES + 1)
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise VerificationFailed(f"certificate chain could not be fetched: {error}") from None
+        connection = connection_class(parts.hostname or "", parts.port, timeout=deadline_s)
+        connection.request("GET", parts.path or "/", headers={"User-Agent": "hamstring-cramp-helper"})
+        _time_left(connection, deadline)
+        response = connection.getresponse()
+        if response.status != 200:
+            raise _FetchFailed(f"status {response.status}")
+        data = b""
+        while len(data) <= MAX_CHAIN_BYTES:
+            _time_left(connection, deadline)
+            chunk = response.read1(16 * 1024)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, http.client.HTTPException, ValueError, _FetchFailed) as error:
+        # The detail (DNS, TLS, refused, status) helps an operator, and would help an attacker map our network.
+        log.warning("certificate chain fetch failed: %s", type(error).__name__ if not isinstance(error, _FetchFailed)
+                    else error)
+        raise VerificationFailed("certificate chain could not be fetched") from None
+    finally:
+        if connection is not None:
+            connection.close()
     if len(data) > MAX_CHAIN_BYTES:
         raise VerificationFailed("certificate chain is too large")
     return data
+
+
+class _FetchFailed(Exception):
+    pass
+
+
+def _time_left(connection: http.client.HTTPConnection, deadline: float) -> None:
+    """Each read may wait only for what is left of the total deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _FetchFailed("deadline passed")
+    if connection.sock is not None:
+        connection.sock.settimeout(left)
 
 
 def load_roots(pem: bytes) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(pem)
 
 
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
 def default_roots() -> list[x509.Certificate]:
+    """Mozilla's roots (certifi), minus the few that cryptography already warns it will refuse to load (a serial
+    number that is not positive, against RFC 5280). Skipping them now is what a future cryptography will do anyway,
+    and keeps start-up free of the warning; none of them anchors Amazon's chain (Amazon Root CA 1 is in the store
+    itself)."""
     import certifi
 
     with open(certifi.where(), "rb") as handle:
-        return load_roots(handle.read())
+        pem = handle.read()
+    roots, skipped = [], 0
+    for block in _PEM_CERT.findall(pem):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CryptographyDeprecationWarning)
+            try:
+                roots.append(x509.load_pem_x509_certificate(block))
+            except (CryptographyDeprecationWarning, ValueError):
+                skipped += 1
+    log.debug("loaded %d roots from certifi, skipped %d that do not follow RFC 5280", len(roots), skipped)
+    return roots
 
 
 def _utc_now() -> datetime:
@@ -121,10 +200,12 @@ class RequestVerifier:
         self._clock = clock
         self._cache: OrderedDict[str, _Trusted] = OrderedDict()
         self._cache_size = cache_size
+        self._failed: OrderedDict[str, tuple[float, str]] = OrderedDict()  # url -> (until, reason)
+        self._fetch_slots = threading.BoundedSemaphore(MAX_CONCURRENT_FETCHES)
         self._lock = threading.Lock()
 
     # -- before the body is parsed --------------------------------------------------------------------------------
-    def verify_signature(self, headers: Mapping[str, str], body: bytes) -> None:
+    def verify_signature(self, headers: Headers, body: bytes) -> None:
         url = headers.get(HEADER_CHAIN_URL)
         signature_b64 = headers.get(HEADER_SIGNATURE)
         if not url:
@@ -153,7 +234,20 @@ class RequestVerifier:
                 self._cache.move_to_end(url)
         if cached is not None and cached.not_before <= now <= cached.not_after:
             return cached.leaf
-        trusted = self._validate(self._fetch(check_chain_url(url)), now)
+        check_chain_url(url)
+        with self._lock:
+            failed = self._failed.get(url)
+        if failed is not None and failed[0] > time.monotonic():
+            raise VerificationFailed(failed[1])
+        try:
+            trusted = self._validate(self._fetch_bounded(url), now)
+        except VerificationFailed as error:
+            with self._lock:
+                self._failed[url] = (time.monotonic() + FAILED_URL_TTL_S, str(error))
+                self._failed.move_to_end(url)
+                while len(self._failed) > FAILED_URL_CACHE_SIZE:
+                    self._failed.popitem(last=False)
+            raise
         with self._lock:
             self._cache[url] = trusted
             self._cache.move_to_end(url)
@@ -161,10 +255,20 @@ class RequestVerifier:
                 self._cache.popitem(last=False)
         return trusted.leaf
 
+    def _fetch_bounded(self, url: str) -> bytes:
+        if not self._fetch_slots.acquire(timeout=FETCH_SLOT_WAIT_S):
+            raise VerificationFailed("too many certificate chain fetches in progress; try again")
+        try:
+            return self._fetch(url)
+        finally:
+            self._fetch_slots.release()
+
     def _validate(self, pem: bytes, now: datetime) -> _Trusted:
         try:
-            chain = x509.load_pem_x509_certificates(pem)
-        except ValueError:
+            with warnings.catch_warnings():  # a non-RFC-5280 certificate is refused, as future cryptography will
+                warnings.simplefilter("error", CryptographyDeprecationWarning)
+                chain = x509.load_pem_x509_certificates(pem)
+        except (ValueError, CryptographyDeprecationWarning):
             raise VerificationFailed("certificate chain is not valid PEM") from None
         leaf, intermediates = chain[0], chain[1:]
         if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:

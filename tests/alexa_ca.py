@@ -63,7 +63,7 @@ class PrivateCA:
     intermediate_key: rsa.RSAPrivateKey
 
     @classmethod
-    def create(cls) -> "PrivateCA":
+    def create(cls) -> PrivateCA:
         now = datetime.now(timezone.utc)
         root_key, intermediate_key = _key(), _key()
         root = _ca_cert("Test Root", root_key, _name("Test Root"), root_key,

@@ -217,7 +217,7 @@ def test_supports_apl_without_device_or_context() -> None:
     assert supports_apl(None) is False
 
 
-# -- touch events -------------------------------------------------------------------------------------------------------
+# -- touch events ------------------------------------------------------------------------------------------------------
 def user_event(arguments: Any, token: str | None = STEP_TOKEN) -> Any:
     """A UserEvent request as Alexa sends it, parsed by ask-sdk's deserializer."""
     body = envelope_json()

@@ -8,8 +8,8 @@ import pytest
 
 from .support import DATA, run_cli
 
-CONTRACT = {"answer", "utterance", "intent", "slots", "topic", "step", "speech", "ssml", "reprompt", "end_session", "request",
-            "response"}
+CONTRACT = {"utterance", "intent", "slots", "topic", "step", "answer", "speech", "ssml", "reprompt", "end_session",
+            "request", "response"}
 
 
 def turns(result) -> list[dict]:

@@ -42,3 +42,27 @@ def test_lambda_checks_the_skill_id_when_configured(monkeypatch):
     finally:
         monkeypatch.delenv("ALEXA_SKILL_ID")
         importlib.reload(lambda_function)
+
+
+def _deep(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda e: e["session"].update(user="someone"), "session.user"),
+    (lambda e: e.update(context=[1]), "context"),
+    (lambda e: e["request"].update(requestId="r\ud800"), "surrogate"),
+    (lambda e: e.update(extra=_deep(500)), "nested"),
+    (lambda e: e.update(extra=10**40), "digits"),
+    (lambda e: e.pop("session"), "session"),
+], ids=["session.user not an object", "context a list", "lone surrogate", "deep nesting", "huge integer",
+        "no session"])
+def test_lambda_refuses_malformed_events_with_the_same_checks_as_the_server(change, fragment):
+    """Issue 9: the Lambda handler, the web service and `hamstring simulate` share skill/envelope.py."""
+    event = json.loads((DATA / "envelopes" / "intent_one_shot_treatment.json").read_text())
+    change(event)
+    with pytest.raises(ValueError, match=fragment):
+        lambda_function.handler(event, None)

@@ -136,7 +136,7 @@ def test_verification(name, pem, key, headers, envelope_changes, status, fragmen
     sent = sign(body, key or LEAF_KEY)
     for header, value in headers.items():
         if header == "tamper":
-            body = body.replace(b'"LaunchRequest"', b'"IntentRequest"')
+            body = body.replace(b'"en-US"', b'"en-GB"')  # still a valid envelope: only the signature fails
         elif value is None:
             del sent[header]
         else:
@@ -334,6 +334,8 @@ def test_hamstring_serve_with_verification_refuses_unsigned_requests():
     try:
         wait_healthy(port, process)
         code, payload = post(port, (DATA / "envelopes" / "launch.json").read_bytes(), JSON)
+        assert code == 400 and "150 seconds" in payload["error"]  # the cheap checks come first
+        code, payload = post(port, body_bytes(launch()), JSON)
         assert code == 400 and "header missing" in payload["error"]
     finally:
         process.terminate()

@@ -277,7 +277,7 @@ def test_saved_place() -> None:
     assert SavedPlace.from_attributes({"saved_at": 5, "position": 0}) == SavedPlace(None, None, 5)
 
 
-# -- through ask-sdk, as the skill's interceptors will use it ------------------------------------------------------------
+# -- through ask-sdk, as the skill's interceptors will use it ----------------------------------------------------------
 def _counting_skill(adapter):
     """A minimal ask-sdk skill that loads, changes and saves persistent attributes through the AttributesManager."""
     from ask_sdk_core.skill_builder import CustomSkillBuilder

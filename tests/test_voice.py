@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from intents.language import load_language
 from local_voice.assistant import Assistant
 from local_voice.audio import from_pcm16, load_wav, resample
 from local_voice.engines import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
@@ -22,7 +23,6 @@ from local_voice.grammar import jsgf, vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
-from intents.language import load_language
 
 from .support import load_data, run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav

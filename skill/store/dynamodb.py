@@ -10,9 +10,10 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
@@ -46,7 +47,7 @@ class DynamoDbSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "DynamoDbSettings | None":
+    def from_env(cls, environ: Mapping[str, str]) -> DynamoDbSettings | None:
         """None when no table is named, i.e. DynamoDB is not asked for."""
         table = environ.get(TABLE_ENV, "").strip()
         if not table:

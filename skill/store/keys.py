@@ -20,10 +20,8 @@ def hash_user_id(user_id: str) -> str:
 
 def hashed_user_id_keygen(request_envelope: RequestEnvelope) -> str:
     """Partition key generator in the shape of ask-sdk's `user_id_partition_keygen`, but hashed."""
-    try:
-        user_id = request_envelope.context.system.user.user_id
-    except AttributeError:
-        user_id = None
+    system = getattr(request_envelope.context, "system", None)
+    user_id = getattr(getattr(system, "user", None), "user_id", None)
     if not isinstance(user_id, str) or not user_id:
         # Same exception type as ask-sdk's keygens, so callers handle every adapter's failures alike.
         raise PersistenceException("no user id in the request envelope: nothing to key the saved place by")

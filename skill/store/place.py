@@ -16,7 +16,7 @@ class SavedPlace:
         return {"position": self.position, "topic": self.topic, "saved_at": self.saved_at}
 
     @classmethod
-    def from_attributes(cls, attributes: dict[str, Any] | None) -> "SavedPlace | None":
+    def from_attributes(cls, attributes: dict[str, Any] | None) -> SavedPlace | None:
         """None for an empty or unusable record (older schema, hand-edited file): a lost resume, never a crash."""
         if not isinstance(attributes, dict):
             return None

@@ -1,0 +1,94 @@
+"""The real production server (gunicorn + skill/http_worker.py) in a subprocess on loopback, for tests that must see
+what a client sees: framing, timeouts, server-level refusals. Nothing is mocked.
+
+    python -m tests.real_server --port P [--root root.pem --chain-base http://127.0.0.1:Q]
+
+With --root, verification is on with that root, and chains are fetched for real (fetch_chain: deadline, no
+redirects) from a loopback server at --chain-base: the test's stand-in for s3.amazonaws.com, which counts fetches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _app(args: argparse.Namespace):
+    from skill.conversation import LOCAL_APPLICATION_ID
+    from skill.server import create_app
+    from skill.verify import RequestVerifier, fetch_chain, load_roots
+
+    if not args.root:
+        return create_app(None)
+    roots = load_roots(Path(args.root).read_bytes())
+
+    def fetch(url: str) -> bytes:  # the path keeps the original URL, so the chain server can count per URL
+        return fetch_chain(f"{args.chain_base}/echo.api/{quote(urlsplit(url).path, safe='')}")
+
+    return create_app(RequestVerifier([LOCAL_APPLICATION_ID], roots=roots, fetch=fetch))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def real_server(*, root: Path | None = None, chain_base: str | None = None, workers: int = 1):
+    """Yields (port, process); stderr (the server's log) is collected in process.log_path."""
+    port = free_port()
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hamstring-real-server-{port}.log"
+    command = [sys.executable, "-m", "tests.real_server", "--port", str(port), "--workers", str(workers)]
+    if root is not None:
+        command += ["--root", str(root), "--chain-base", str(chain_base)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log,
+                                   env={k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"})
+    process.log_path = log_path  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.1)
+        yield port, process
+    finally:
+        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no graceful wait for open connections
+        process.wait(timeout=15)
+        log_path.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--root")
+    parser.add_argument("--chain-base")
+    args = parser.parse_args()
+    from skill.server import run_gunicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
+    run_gunicorn(lambda: _app(args), "127.0.0.1", args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()
