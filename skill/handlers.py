@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -400,8 +401,8 @@ def build_skill_builder() -> SkillBuilder:
     @sb.exception_handler(can_handle_func=lambda _i, _e: True)
     def on_error(handler_input: HandlerInput, exception: Exception) -> Response:
         # The type and the frames only: an exception's message can quote the request.
-        frames_only = (type(exception), None, exception.__traceback__)
-        log.error("skill error: %s", type(exception).__name__, exc_info=frames_only)
+        frames = "".join(traceback.format_tb(exception.__traceback__))
+        log.error("skill error: %s\n%s", type(exception).__name__, frames)
         turn = _turn(handler_input)
         return turn.reply([turn.say("error"), turn.say("error_reprompt")], turn.say("error_reprompt"))
 
