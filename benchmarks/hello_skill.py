@@ -30,3 +30,19 @@ def invoke_hello(body: dict) -> dict:
     envelope = _serializer.deserialize(__import__("json").dumps(body), RequestEnvelope)
     answer: Any = _serializer.serialize(hello_skill().invoke(request_envelope=envelope, context=None))
     return answer
+
+
+def hello_lambda_handler(event: dict, context: Any) -> Any:
+    """The hello-world skill as Lambda runs it: ask-sdk's own handler (deserialize, invoke, serialize)."""
+    return _lambda()(event, context)
+
+
+@lru_cache(maxsize=1)
+def _lambda() -> Any:
+    sb = SkillBuilder()
+
+    @sb.request_handler(can_handle_func=lambda _: True)
+    def hello(handler_input):
+        return handler_input.response_builder.speak("Hello world!").ask("Say hello again.").response
+
+    return sb.lambda_handler()
