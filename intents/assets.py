@@ -1,4 +1,5 @@
-"""Files generated from the language source, and the staleness check that keeps them honest."""
+"""Files generated from the sources (the language source, and the content YAML), and the staleness check that keeps
+them honest."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from .runtime import RUNTIME_FILE, runtime_text
 
 MODELS_DIR = Path("speech_assets") / "interactionModels" / "custom"
 RUNTIME_PATH = Path("intents") / "sentences" / RUNTIME_FILE
+# The curated content as JSON: the skill reads this on a cold start instead of parsing YAML (and importing PyYAML).
+CONTENT_DIR = Path("skill") / "content"
+CONTENT_SOURCES = ("hamstring.yaml", "dialog.yaml")
+COMPILED_CONTENT = CONTENT_DIR / "compiled.json"
 
 
 def project_root() -> Path:
@@ -24,7 +29,16 @@ def generated_files(language: Language | None = None) -> dict[Path, str]:
     text = json.dumps(build_model(language), indent=2, ensure_ascii=False) + "\n"
     files = {MODELS_DIR / f"{locale}.json": text for locale in language.locales}
     files[RUNTIME_PATH] = runtime_text(language)
+    files[COMPILED_CONTENT] = compiled_content(project_root())
     return files
+
+
+def compiled_content(root: Path) -> str:
+    """The content YAML files, parsed, as one JSON object keyed by file name (dates as ISO text)."""
+    import yaml
+
+    data = {name: yaml.safe_load((root / CONTENT_DIR / name).read_text(encoding="utf-8")) for name in CONTENT_SOURCES}
+    return json.dumps(data, indent=0, ensure_ascii=False, default=str) + "\n"
 
 
 def build(root: Path) -> list[Path]:

@@ -42,25 +42,27 @@ Sign = list[list[str]] | dict
 class RedFlagDetector:
     """`cues`: flag -> word sequences found in order (with fillers); `signs`: flag -> co-occurrence rules."""
 
-    def __init__(self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None) -> None:
+    def __init__(
+        self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None, folded: bool = False
+    ) -> None:
         self._signs: list[tuple[str, list[list[tuple[str, ...]]], int | None]] = []
         for flag in sorted(signs or {}, key=_rank):
             for sign in (signs or {})[flag]:
                 groups, within = (sign["groups"], sign["within"]) if isinstance(sign, dict) else (sign, None)
-                folded = [[tuple(_fold(w) for w in words(p)) for p in group] for group in groups]
-                self._signs.append((flag, folded, within))
+                phrases = [[tuple(fold(w) for w in words(p)) for p in group] for group in groups]
+                self._signs.append((flag, phrases, within))
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         seen: set[tuple[str, ...]] = set()
         for flag in sorted(cues, key=_rank):
             for sequence in cues[flag]:
-                stemmed = tuple(_fold(w) for w in sequence)
+                stemmed = tuple(sequence) if folded else tuple(fold(w) for w in sequence)
                 if stemmed and stemmed not in seen:
                     seen.add(stemmed)
                     self._by_first[stemmed[0]].append((stemmed, flag))
 
     def detect(self, text: str) -> RedFlagHit | None:
         said = words(text)
-        stems = [_fold(w) for w in said]
+        stems = [fold(w) for w in said]
         best: RedFlagHit | None = None
         for flag, groups, within in self._signs:
             if best is not None and _rank(flag) >= _rank(best.id):
@@ -121,7 +123,7 @@ def _find_sign(
     return None
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
     """Singular of a plain plural: bruises -> bruise, toes -> toe; everything else unchanged."""
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]

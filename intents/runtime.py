@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .redflags import RedFlagDetector
+from .redflags import RedFlagDetector, fold
 from .text import words
 
 if TYPE_CHECKING:  # the compiler needs hassil; the loader must not
@@ -24,13 +23,20 @@ RUNTIME_FILE = "en.runtime.json"
 RED_FLAG_LIST = "red_flag"
 
 
-@dataclass(frozen=True)
+@dataclass
 class RuntimeLanguage:
     topic_by_intent: dict[str, str]
     answer_by_intent: dict[str, str]
     slot_lists: dict[str, str]  # slot name -> list name (they are the same in this language; kept explicit)
     values: dict[str, dict[str, str]]  # list -> phrase (as `words` joins it) -> value id
-    red_flags: RedFlagDetector
+    red_flag_cues: dict[str, list[str]]
+    red_flag_signs: dict[str, list]
+
+    @cached_property
+    def red_flags(self) -> RedFlagDetector:
+        """Built on first use: a request without slots (a launch, "next") never pays for it."""
+        cues = {flag: [tuple(c.split()) for c in phrases] for flag, phrases in self.red_flag_cues.items()}
+        return RedFlagDetector(cues, self.red_flag_signs, folded=True)
 
     def resolve(self, slot: str, said: str) -> str | None:
         """The id of a slot value said in words, when it is one of the list's phrasings."""
@@ -54,8 +60,9 @@ def compile_runtime(language: Language) -> dict[str, Any]:
             for name in text_lists
             if name != RED_FLAG_LIST
         },
+        # Cue words already folded (plurals), so loading them is a split, not 50,000 string operations.
         "red_flags": {
-            flag: sorted(" ".join(words(p)) for p in phrases)
+            flag: sorted({" ".join(fold(w) for w in words(p)) for p in phrases})
             for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)
         },
         "red_flag_signs": language.raw.get("red_flag_signs", {}),
@@ -67,7 +74,8 @@ def runtime_text(language: Language) -> str:
 
 
 def default_runtime_path() -> Path:
-    return Path(str(resources.files("intents") / "sentences" / RUNTIME_FILE))
+    # Beside this module (a plain folder on Lambda and in a wheel); importlib.resources would cost a cold start 4 ms.
+    return Path(__file__).resolve().parent / "sentences" / RUNTIME_FILE
 
 
 @lru_cache(maxsize=2)
@@ -78,7 +86,6 @@ def load_runtime(path: Path | None = None) -> RuntimeLanguage:
         answer_by_intent=raw["answer_by_intent"],
         slot_lists=raw["slot_lists"],
         values=raw["values"],
-        red_flags=RedFlagDetector(
-            {flag: [tuple(c.split()) for c in cues] for flag, cues in raw["red_flags"].items()}, raw["red_flag_signs"]
-        ),
+        red_flag_cues=raw["red_flags"],
+        red_flag_signs=raw["red_flag_signs"],
     )

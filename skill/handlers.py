@@ -240,9 +240,8 @@ def red_flag_in(handler_input: HandlerInput) -> str | None:
     request = handler_input.request_envelope.request
     if not isinstance(request, IntentRequest):
         return None
-    detector = load_runtime().red_flags
     for said in slot_texts(request):
-        hit = detector.detect(said)
+        hit = load_runtime().red_flags.detect(said)
         if hit is not None:
             return hit.id
     if intent_name(handler_input) == RED_FLAG_INTENT:

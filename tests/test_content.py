@@ -177,3 +177,13 @@ def test_statement_ids_are_unique_and_refs_resolve():
     assert CONTENT.sections["risk_factors"].more[1] is CONTENT.by_id["cause_conditions"]
     says = [s.say for s in STATEMENTS]
     assert len(says) == len(set(says)), "a statement is written twice; reference it with {ref: id}"
+
+
+def test_compiled_content_is_the_yaml():
+    """The skill reads content/compiled.json (no YAML parsing on a cold start); it must say what the YAML says."""
+    from skill.content import content_dir, load_dialog
+
+    from_yaml = load_content(content_dir() / "hamstring.yaml")
+    assert CONTENT.sections == from_yaml.sections and CONTENT.answers == from_yaml.answers
+    assert CONTENT.red_flags == from_yaml.red_flags and CONTENT.contradictions == from_yaml.contradictions
+    assert load_dialog().variants == load_dialog(content_dir() / "dialog.yaml").variants

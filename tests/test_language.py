@@ -203,3 +203,15 @@ def test_slot_types_reach_the_alexa_model():
     assert "ibuprofen" in [remedy["pain_relievers"]["value"], *remedy["pain_relievers"]["synonyms"]]
     stop = next(i for i in MODEL["interactionModel"]["languageModel"]["intents"] if i["name"] == "AMAZON.StopIntent")
     assert "that's all" in stop["samples"], "finishing phrases extend the built-in stop intent"
+
+
+def test_the_skill_and_the_matcher_see_the_same_red_flags():
+    """The compiled cues (the skill's slot scan, Lambda) and the matcher's own detector agree on every dev text."""
+    from benchmarks.understanding import load_set
+    from intents.runtime import load_runtime
+
+    skill_side, matcher_side = load_runtime().red_flags, default_matcher().red_flags
+    texts = [i["text"] for name in ("dev_answers", "dev_redflags", "dev_redflags3") for i in load_set(name)]
+    for text in texts:
+        a, b = skill_side.detect(text), matcher_side.detect(text)
+        assert (a and a.id) == (b and b.id), text
