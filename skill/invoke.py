@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import partial
+from typing import Any, Callable
+
+from ask_sdk_core.skill import CustomSkill
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
@@ -66,13 +69,19 @@ def to_request_envelope(body: dict, raw: bytes | str | None = None) -> RequestEn
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
 
 
-def invoke(body: dict, raw: bytes | str | None = None) -> dict:
+def invoke(body: dict, raw: bytes | str | None = None, skill: CustomSkill | None = None) -> dict:
     """Run one request envelope through the skill; returns the response envelope as JSON data.
 
-    `raw` is the exact text `body` was parsed from, when the caller has it (the web service does)."""
+    `raw` is the exact text `body` was parsed from, when the caller has it (the web service does). `skill` defaults
+    to the skill without a store (session attributes only)."""
     if check_envelope(body)["request"]["type"] not in Request.discriminator_value_class_map:
         # A request type newer than the SDK's model: Alexa still expects a valid answer, not an error.
         return dict(EMPTY_RESPONSE)
     envelope = to_request_envelope(body, raw)
-    response = build_skill().invoke(request_envelope=envelope, context=None)
+    response = (skill or build_skill()).invoke(request_envelope=envelope, context=None)
     return _serializer.serialize(response)
+
+
+def invoker(skill: CustomSkill) -> Callable[..., dict]:
+    """`invoke` bound to one skill (one store), in the shape front ends take: (body, raw=None) -> response."""
+    return partial(invoke, skill=skill)
