@@ -38,16 +38,27 @@ def _print_turn(record: TurnRecord, as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
+def _conversation(args: argparse.Namespace) -> Conversation:
+    """A conversation through the skill with the store --state/--no-state chose, from the device --device names."""
+    from .frontends import local_skill
+
+    try:
+        local = local_skill(args)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    return Conversation(skill=local.invoke, store=local.store, screen=args.device == "screen")
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text:
         raise CliError("nothing to ask: give a question, e.g. hamstring ask what causes hamstring cramps", 2)
-    _print_turn(Conversation().say(text), args.json, sys.stdout)
+    _print_turn(_conversation(args).say(text), args.json, sys.stdout)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    conversation = Conversation()
+    conversation = _conversation(args)
     interactive = sys.stdin.isatty() and not args.json
     try:
         while True:
@@ -116,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="a conversation: one utterance per line on stdin, one Alexa session")
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
     chat.set_defaults(func=cmd_chat)
+
+    from .frontends import add_state_arguments
+
+    for command in (ask, chat):
+        command.add_argument("--device", choices=["speaker", "screen"], default="speaker",
+                             help="pretend a device: speaker (no screen) or screen (an Echo Show: APL documents)")
+        add_state_arguments(command)
 
     simulate = sub.add_parser("simulate", help="run a raw Alexa request envelope; print the response envelope")
     simulate.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
