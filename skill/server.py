@@ -19,8 +19,11 @@ from typing import Any, Callable
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from .invoke import EnvelopeError, invoke, parse_envelope
+from .frontends import add_state_arguments, state_choice
+from .handlers import build_skill
+from .invoke import EnvelopeError, invoke, invoker, parse_envelope
 from .skill_id import VerificationFailed, check_skill_id, parse_skill_ids
+from .store import StoreChoice
 from .verify import RequestVerifier
 
 MAX_BODY_BYTES = 128 * 1024
@@ -130,15 +133,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_from_environment(no_verify: bool) -> Flask:
-    """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher."""
+def app_from_environment(no_verify: bool, store: StoreChoice | None = None) -> Flask:
+    """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher;
+    `store`: where users' saved places persist (None: nowhere)."""
     skill_ids = parse_skill_ids(os.environ.get(ENV_SKILL_ID))
+    skill = invoker(build_skill(store))  # the adapter opens its SQLite connection per worker process, on first use
     if no_verify:
         log.warning("request verification is OFF: for local simulators only, never expose this server")
-        return create_app(None, skill_ids=skill_ids)
+        return create_app(None, skill_ids=skill_ids, skill=skill)
     if not skill_ids:
         raise ValueError(f"set {ENV_SKILL_ID} to your skill id (amzn1.ask.skill...), or use --no-verify on loopback")
-    return create_app(RequestVerifier(skill_ids), skill_ids=skill_ids)
+    return create_app(RequestVerifier(skill_ids), skill_ids=skill_ids, skill=skill)
 
 
 def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
@@ -165,13 +170,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1", 2)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    choice = state_choice(args)
+    store = choice if choice.kind != "off" else None
     try:
-        app_from_environment(args.no_verify)  # fail here, once, with one line, not in every worker
+        app_from_environment(args.no_verify, store)  # fail here, once, with one line, not in every worker
     except ValueError as error:
         raise CliError(str(error)) from None
     print(f"serving the Alexa endpoint on http://{args.host}:{args.port}/ (verification "
-          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health", flush=True)
-    run_gunicorn(lambda: app_from_environment(args.no_verify), args.host, args.port, args.workers)
+          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}",
+          flush=True)
+    run_gunicorn(lambda: app_from_environment(args.no_verify, store), args.host, args.port, args.workers)
     return 0
 
 
@@ -181,4 +189,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--no-verify", action="store_true", help="skip Alexa signature checks (loopback only)")
+    add_state_arguments(serve)
     serve.set_defaults(func=cmd_serve)
