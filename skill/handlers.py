@@ -107,7 +107,10 @@ def state_limits() -> StateLimits:
 
 def _turn(handler_input: HandlerInput) -> Turn:
     request = handler_input.request_envelope.request
-    attributes = handler_input.attributes_manager.session_attributes
+    # A request without a session (malformed, or a type that never has one) has no attributes, and ask-sdk raises
+    # when asked for them.
+    in_session = handler_input.request_envelope.session is not None
+    attributes = handler_input.attributes_manager.session_attributes if in_session else {}
     previous = ConversationState.from_attributes(attributes, state_limits())
     # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
     rng = random.Random(getattr(request, "request_id", None) or "")

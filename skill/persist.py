@@ -65,8 +65,10 @@ class SavePlaceInterceptor(AbstractResponseInterceptor):
         self.clock = clock
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        if isinstance(handler_input.request_envelope.request, SessionEndedRequest):
-            return  # nothing was answered; the last answered turn already saved
+        envelope = handler_input.request_envelope
+        if envelope.session is None or isinstance(envelope.request, SessionEndedRequest):
+            # Out of session (no state to save), or nothing was answered (the last answered turn already saved).
+            return
         manager = handler_input.attributes_manager
         action = manager.request_attributes.get(PLACE_ACTION)
         if action == FORGOT:

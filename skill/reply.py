@@ -61,7 +61,8 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     state = reply.state
     state.last_speech = reply.text
     state.last_reprompt = reply.reprompt
-    handler_input.attributes_manager.session_attributes = state.to_attributes()
+    if handler_input.request_envelope.session is not None:  # ask-sdk refuses attributes out of session
+        handler_input.attributes_manager.session_attributes = state.to_attributes()
     builder = handler_input.response_builder
     builder.speak(_fit(to_ssml(reply.parts), MAX_SPEECH_CHARS - len("<speak></speak>")))
     if reply.reprompt and not reply.end_session:
