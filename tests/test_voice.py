@@ -177,7 +177,7 @@ def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sources, "MicrophoneSource", lambda: ScriptedSource(clips, interrupt_after_clips=1))
     from skill.cli import main
 
-    assert main(["voice", "--no-tts"]) == 0
+    assert main(["voice", "--no-tts", "--no-state"]) == 0  # never the real user's data directory
     captured = capsys.readouterr()
     assert "CausesIntent" not in captured.err and "stopped" in captured.err
     assert "usual suspects" in captured.out and "Traceback" not in captured.err
