@@ -2,16 +2,18 @@
 
     python -m benchmarks.http_throughput [--seconds 8] [--connections 16] [--workers 2]
 
-Five servers on loopback with the same gunicorn settings, loaded in turns (rounds), median round reported:
+Six servers on loopback with the same gunicorn settings, loaded in turns (rounds), median round reported:
   hello-off  `hamstring serve --no-verify`'s app with the hello-world ask-sdk-core skill plugged in
   hello-on   the same with verification on
   ours-off   `hamstring serve --no-verify`'s app (our skill)
   ours-on    the same with verification on: requests signed by a private test CA, chain cached after the first
+  sqlite-off `hamstring serve --no-verify`'s app with its default store: SQLite (a file in a temporary folder, shared
+             by the workers); each request saves the user's place (the request is mid-session, so nothing loads)
   bare-hello the hello-world skill behind a bare Flask endpoint, no checks, no logging: the floor, for context
 Load comes from wrk (Debian package `wrk`): the same signed request (body and headers, as Alexa sends them) to all
 three; latency percentiles are wrk's.
-Target: ours >= 0.8x the hello-world skill's requests per second on the same server (ours-off vs hello-off,
-ours-on vs hello-on).
+Target: ours >= 0.8x the hello-world skill's requests per second on the same server (ours-off and sqlite-off vs
+hello-off, ours-on vs hello-on).
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ def build_app(kind: str, workdir: Path):
         return app
     skill_kind, mode = kind.split("-")
     options: dict[str, Any] = {"skill": hello_skill} if skill_kind == "hello" else {}
+    if skill_kind == "sqlite":
+        from functools import partial
+
+        from skill.handlers import build_skill
+        from skill.invoke import invoke_checked
+        from skill.store import choose_store
+
+        options = {"skill": partial(invoke_checked, skill=build_skill(choose_store(workdir / "state.sqlite3")))}
     if mode == "off":
         return create_app(None, **options)
     from skill.conversation import LOCAL_APPLICATION_ID
@@ -155,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ca = PrivateCA.create()
     leaf, key = ca.leaf()
     envelope = json.loads((ROOT / "tests" / "data" / "envelopes" / "intent_go_to_step.json").read_text())
-    kinds = ("hello-off", "ours-off", "hello-on", "ours-on", "bare-hello")
+    kinds = ("hello-off", "ours-off", "sqlite-off", "hello-on", "ours-on", "bare-hello")
     runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -197,9 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'server':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs hello, same server':>24}")
     ratios = {}
     for kind, r in results.items():
-        base = results[kind.replace("ours", "hello")] if kind.startswith("ours") else r
-        ratio = f"{r['rps'] / base['rps']:.2f}x" if kind.startswith("ours") else ""
-        if kind.startswith("ours"):
+        ours = kind.startswith(("ours", "sqlite"))
+        base = results.get(kind.replace("ours", "hello").replace("sqlite", "hello")) or r
+        ratio = f"{r['rps'] / base['rps']:.2f}x" if ours else ""
+        if ours:
             ratios[kind] = r["rps"] / base["rps"]
         print(f"{kind:<12}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9}{ratio:>24}")
     bare = results["bare-hello"]["rps"]

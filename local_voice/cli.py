@@ -45,9 +45,12 @@ def cmd_voice(args: argparse.Namespace) -> int:
     if not args.no_tts:
         note(f"speech output: {speaker.description}")
     tts_out = Path(args.tts_out) if args.tts_out else None
+    conversation = _conversation(args)
+    note(conversation_note(args))
     # Our turns go to the real stdout; anything a speech library prints goes to stderr, so --json stays parseable.
     out, sys.stdout = sys.stdout, sys.stderr
-    assistant = Assistant(engine, None if args.no_tts else speaker, as_json=args.json, tts_out=tts_out, out=out)
+    assistant = Assistant(engine, None if args.no_tts else speaker, as_json=args.json, tts_out=tts_out, out=out,
+                          conversation=conversation)
     try:
         if args.input:
             assistant.run_files([Path(p) for p in args.input])
@@ -75,6 +78,24 @@ def cmd_voice(args: argparse.Namespace) -> int:
         assistant.conversation.close()
         sys.stdout = out
     return 0
+
+
+def _conversation(args: argparse.Namespace):
+    """The same skill and store as `hamstring chat`: sessions resume from the saved place (--state, --no-state)."""
+    from skill.conversation import Conversation
+    from skill.frontends import local_skill
+
+    try:
+        local = local_skill(args)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    return Conversation(skill=local.invoke, store=local.store)
+
+
+def conversation_note(args: argparse.Namespace) -> str:
+    from skill.frontends import state_choice
+
+    return state_choice(args).reason
 
 
 def _typed(assistant, note) -> None:

@@ -2,7 +2,20 @@
 # Build the Lambda code folder (build/lambda) and zip (build/lambda.zip) for Lambda's Python 3.11 on x86_64:
 # the core package only (no web or voice extras), so the upload stays small and cold starts fast.
 # ask-resources.json points the ASK CLI at build/lambda.
+#
+#   scripts/build-lambda.sh             # the skill; no saved place between sessions
+#   scripts/build-lambda.sh --dynamodb  # also the official ask-sdk DynamoDB adapter (set HAMSTRING_DYNAMODB_TABLE)
+#
+# The Lambda Python runtime ships boto3, so only the adapter itself is added (--no-deps): bundling boto3 again
+# would add ~80 MB and slow every cold start.
 set -euo pipefail
+DYNAMODB=0
+for arg in "$@"; do
+  case "$arg" in
+    --dynamodb) DYNAMODB=1 ;;
+    *) echo "build-lambda: unknown option $arg (use --dynamodb)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] && PY=${PYTHON:-$PWD/.venv/bin/python}
@@ -14,6 +27,12 @@ mkdir -p build
   # Lambda's own platform, whatever this machine is: binary wheels only.
   "$PY" -m pip install --target build/lambda --platform manylinux2014_x86_64 --python-version 3.11 \
     --implementation cp --only-binary=:all: build/wheel/*.whl
+  if [ "$DYNAMODB" = 1 ]; then
+    "$PY" -m pip install --target build/lambda --no-deps --platform manylinux2014_x86_64 --python-version 3.11 \
+      --implementation cp --only-binary=:all: "ask-sdk-dynamodb-persistence-adapter>=1.19,<2"
+  fi
 } >"$log" 2>&1 || { cat "$log" >&2; echo "build-lambda: failed (log above)" >&2; exit 1; }
 (cd build/lambda && "$PY" -m zipfile -c ../lambda.zip .)
-echo "build/lambda.zip: $(du -h build/lambda.zip | cut -f1); handler skill.lambda_function.handler"
+extra=""
+[ "$DYNAMODB" = 1 ] && extra=" (with the DynamoDB adapter: set HAMSTRING_DYNAMODB_TABLE)"
+echo "build/lambda.zip: $(du -h build/lambda.zip | cut -f1); handler skill.lambda_function.handler$extra"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
 
 if TYPE_CHECKING:
-    from .conversation import TurnRecord
+    from .conversation import Conversation, TurnRecord
 
 PROG = "hamstring"
 DIST = "hamstring-cramp-helper"
@@ -75,20 +75,29 @@ def lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
             raise CliError(f"input line {number} is not valid UTF-8 text") from None
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _conversation(args: argparse.Namespace) -> Conversation:
+    """A conversation through the skill with the store --state/--no-state chose, from the device --device names."""
     from .conversation import Conversation
+    from .frontends import local_skill
+
+    try:
+        local = local_skill(args)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    return Conversation(skill=local.invoke, store=local.store, screen=args.device == "screen")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
 
     text = _text(" ".join(args.text), "the question").strip()
     if not text:
         raise CliError("nothing to ask: give a question, e.g. hamstring ask what causes hamstring cramps", 2)
-    _print_turn(Conversation().say(text), args.json, sys.stdout)
+    _print_turn(_conversation(args).say(text), args.json, sys.stdout)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .conversation import Conversation
-
-    conversation = Conversation()
+    conversation = _conversation(args)
     interactive = sys.stdin.isatty() and not args.json
     utterances = lines(sys.stdin.buffer)
     try:
@@ -180,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
     chat.set_defaults(func="skill.cli:cmd_chat")
 
+    from .frontends import add_state_arguments
+
+    for command in (ask, chat):
+        command.add_argument("--device", choices=["speaker", "screen"], default="speaker",
+                             help="pretend a device: speaker (no screen) or screen (an Echo Show: APL documents)")
+        add_state_arguments(command)
+
     simulate = sub.add_parser("simulate", help="run a raw Alexa request envelope; print the response envelope")
     simulate.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
     simulate.set_defaults(func="skill.cli:cmd_simulate")
@@ -194,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=5000)
     serve.add_argument("--workers", type=int, default=2, help="gunicorn processes (each serves many connections)")
     serve.add_argument("--no-verify", action="store_true", help="skip Alexa signature checks (loopback only)")
+    add_state_arguments(serve)
     serve.set_defaults(func="skill.server:cmd_serve", extra="server")
 
     voice = sub.add_parser("voice", help="the offline voice assistant: microphone in, spoken answers out "
@@ -210,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--voice", help="speech voice (a part of its id or name)")
     voice.add_argument("--rate", type=int, help="speech rate, words a minute")
     voice.add_argument("--push-to-talk", action="store_true", help="wait for Enter before each question")
+    add_state_arguments(voice)
     voice.set_defaults(func="local_voice.cli:cmd_voice", extra="voice")
 
     model = sub.add_parser("model", help="manage Vosk models (extra: voice)")

@@ -12,16 +12,28 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+
 from intents.language import FALLBACK_INTENT
 from intents.matcher import Match, MatchContext, Matcher, default_matcher
 
-from .invoke import invoke
+from .invoke import invoke, to_request_envelope
 from .reply import ssml_to_text
+from .store import FailSoftAdapter
 
 # Alexa sends the skill's own id; local front ends use this one (and `hamstring serve` accepts it on loopback).
 LOCAL_APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-hamstringlocal"
 LOCAL_USER_ID = "amzn1.ask.account.LOCAL"
 LOCAL_DEVICE_ID = "amzn1.ask.device.LOCAL"
+
+# What an Echo Show (5, 2nd gen) declares: APL support and a rectangular landscape viewport. `--device screen`.
+SCREEN_INTERFACES: dict[str, Any] = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
+SCREEN_VIEWPORT: dict[str, Any] = {
+    "experiences": [{"arcMinuteWidth": 246, "arcMinuteHeight": 144, "canRotate": False, "canResize": False}],
+    "mode": "HUB", "shape": "RECTANGLE", "pixelWidth": 960, "pixelHeight": 480, "dpi": 160,
+    "currentPixelWidth": 960, "currentPixelHeight": 480, "touch": ["SINGLE"], "keyboard": [],
+}
+DEVICES = ("speaker", "screen")
 
 
 def _now() -> str:
@@ -40,8 +52,10 @@ def build_request(
     attributes: dict[str, Any] | None,
     application_id: str = LOCAL_APPLICATION_ID,
     request_id: str | None = None,
+    screen: bool = False,
 ) -> dict[str, Any]:
-    """A complete Alexa request envelope around a `request` body (type, intent...)."""
+    """A complete Alexa request envelope around a `request` body (type, intent...); `screen`: from a device that
+    declares APL (an Echo Show), else from a speaker with no interfaces."""
     body = {
         "requestId": request_id or new_id("request"),
         "timestamp": _now(),
@@ -50,6 +64,15 @@ def build_request(
     }
     application = {"applicationId": application_id}
     user = {"userId": LOCAL_USER_ID}
+    system: dict[str, Any] = {
+        "application": application,
+        "user": user,
+        "device": {"deviceId": LOCAL_DEVICE_ID, "supportedInterfaces": dict(SCREEN_INTERFACES) if screen else {}},
+        "apiEndpoint": "https://api.amazonalexa.com",
+    }
+    context: dict[str, Any] = {"System": system}
+    if screen:
+        context["Viewport"] = dict(SCREEN_VIEWPORT)
     return {
         "version": "1.0",
         "session": {
@@ -59,14 +82,7 @@ def build_request(
             "attributes": attributes or {},
             "user": user,
         },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": LOCAL_DEVICE_ID, "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
+        "context": context,
         "request": body,
     }
 
@@ -110,6 +126,8 @@ class TurnRecord:
     end_session: bool
     request: dict[str, Any]
     response: dict[str, Any]
+    persisted: dict[str, Any] | None = None  # the user's saved place after the turn; null when state is off
+    directives: list[dict[str, Any]] = field(default_factory=list)  # the response's directives (APL on screens)
     skill_ms: float = field(default=0.0, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -118,7 +136,8 @@ class TurnRecord:
         return data
 
 
-def record_from(utterance: str | None, request: dict, response: dict, skill_ms: float = 0.0) -> TurnRecord:
+def record_from(utterance: str | None, request: dict, response: dict, skill_ms: float = 0.0,
+                persisted: dict[str, Any] | None = None) -> TurnRecord:
     body = response.get("response") or {}
     ssml = (body.get("outputSpeech") or {}).get("ssml") or (body.get("outputSpeech") or {}).get("text") or ""
     reprompt_speech = ((body.get("reprompt") or {}).get("outputSpeech") or {})
@@ -138,8 +157,29 @@ def record_from(utterance: str | None, request: dict, response: dict, skill_ms: 
         end_session=bool(body.get("shouldEndSession")),
         request=request,
         response=response,
+        persisted=persisted,
+        directives=list(body.get("directives") or []),
         skill_ms=skill_ms,
     )
+
+
+def read_persisted(store: AbstractPersistenceAdapter | None, envelope: dict[str, Any]) -> dict[str, Any] | None:
+    """What the store holds for this envelope's user, for the --json report; None when there is no store or it
+    cannot be read. Reads past the fail-soft wrapper: the turn itself already logged the store's one warning."""
+    if store is None:
+        return None
+    inner = store.inner if isinstance(store, FailSoftAdapter) else store
+    try:
+        attributes = inner.get_attributes(to_request_envelope(envelope))
+    except Exception:  # noqa: BLE001 - a report of the store, never a reason to fail the turn
+        return None
+    return attributes if isinstance(attributes, dict) else None
+
+
+def touch_request(word: str, token: str = "hamstring.step") -> dict[str, Any]:
+    """The UserEvent an APL button sends (content/apl/step.json: SendEvent with arguments [word])."""
+    return {"type": "Alexa.Presentation.APL.UserEvent", "token": token, "arguments": [word],
+            "source": {"type": "TouchWrapper", "handler": "Press", "id": f"{word}Button"}, "components": {}}
 
 
 class Conversation:
@@ -151,8 +191,15 @@ class Conversation:
         skill: Callable[[dict], dict] = invoke,
         application_id: str = LOCAL_APPLICATION_ID,
         new_id: Callable[[str], str] = new_id,
+        *,
+        store: AbstractPersistenceAdapter | None = None,
+        screen: bool = False,
     ) -> None:
+        """`store`: the adapter `skill` persists through, read back after each turn for `persisted` (None: off).
+        `screen`: pretend an Echo Show (APL) instead of a speaker."""
         self.matcher = matcher or default_matcher()
+        self.store = store
+        self.screen = screen
         self.new_id = new_id  # tests pass a counter, making the (request-id seeded) phrasing reproducible
         self.skill = skill
         self.application_id = application_id
@@ -179,6 +226,10 @@ class Conversation:
     def say(self, utterance: str) -> TurnRecord:
         return self.send(self.understand(utterance), utterance)
 
+    def touch(self, word: str) -> TurnRecord:
+        """A touch on the screen's Previous / Next / Repeat button: an APL UserEvent in the open session."""
+        return self.send(touch_request(word))
+
     def send(self, request: dict[str, Any], utterance: str | None = None) -> TurnRecord:
         new = not self.open
         if new:
@@ -191,10 +242,12 @@ class Conversation:
             attributes=self.attributes,
             application_id=self.application_id,
             request_id=self.new_id("request"),
+            screen=self.screen,
         )
         started = time.perf_counter()
         response = self.skill(envelope)
-        record = record_from(utterance, envelope, response, (time.perf_counter() - started) * 1000)
+        skill_ms = (time.perf_counter() - started) * 1000
+        record = record_from(utterance, envelope, response, skill_ms, read_persisted(self.store, envelope))
         if record.end_session or request["type"] == "SessionEndedRequest":
             self.session_id, self.attributes = None, {}
         else:

@@ -1,31 +1,37 @@
 """The Alexa skill: ask-sdk-core handlers. They pick content and phrasing; all text comes from skill/content/.
 
-`build_skill()` is the one skill object that Alexa (Flask or Lambda), the CLI and the offline assistant all call.
-The language facts come precompiled (intents/runtime.py), so no template is parsed on a cold start.
+`build_skill(choice)` is the one skill object that Alexa (Flask or Lambda), the CLI and the offline assistant all
+call; `choice` says where the user's saved place persists (skill/store; None: nowhere). The language facts come
+precompiled (intents/runtime.py), so no template is parsed on a cold start.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_core.utils import is_intent_name, is_request_type
-from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model import Directive, IntentRequest, Response
 
 from intents.runtime import load_runtime
 
+from . import display
 from .content import NOT_COVERED, TREATMENT, Answer, Content, Dialog, Section, load_content, load_dialog
+from .persist import CLEAR, FORGOT, PLACE_ACTION, RESUMED, LoadPlaceInterceptor, SavePlaceInterceptor
 from .reply import Reply, respond
 from .slots import SlotReading, read_slot, slot_texts
 from .state import ConversationState, StateLimits
+from .store import SavedPlace, StoreChoice, open_store
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,16 @@ class Turn:
     rng: random.Random
     previous: ConversationState  # as the last turn left it
     state: ConversationState  # what this turn will leave
+    resumed: SavedPlace | None = None  # the saved place a new session picked up (persist.py), if any
+    screen: bool = False  # the device shows APL documents
+
+    @property
+    def step_count(self) -> int:
+        return len(self.content.sections[TREATMENT].steps)
+
+    def place(self, action: str) -> None:
+        """Tell the save interceptor what became of the saved place (persist.CLEAR or persist.FORGOT)."""
+        self.handler_input.attributes_manager.request_attributes[PLACE_ACTION] = action
 
     def say(self, key: str, **values: object) -> str:
         return self.dialog.pick(key, self.rng, **values)
@@ -68,8 +84,20 @@ class Turn:
         title = self.say("card_title", title=section.title)
         return title, f"{text or section.card_text()}\n\n{self.content.disclaimer_full}"
 
-    def reply(self, parts: list[str], reprompt: str | None, **kwargs) -> Response:
-        return respond(self.handler_input, Reply(parts, reprompt, state=self.state, **kwargs))
+    def reply(self, parts: list[str], reprompt: str | None, *, screen: Directive | None = None,
+              card: tuple[str, str] | None = None, end_session: bool = False) -> Response:
+        """`screen`: the document for an APL device (a step's); by default answers show the card, and prompts the
+        speech. Devices without APL never get a directive (a certification rule)."""
+        directives: list[Directive] = []
+        if self.screen:
+            if screen is None and (card is not None or not end_session):
+                title, text = card if card else (self.say("card_title", title="Hamstring Cramp Helper"),
+                                                 " ".join(p for p in parts if p))
+                screen = display.answer_directive(title, text)
+            if screen is not None:
+                directives.append(screen)
+        return respond(self.handler_input, Reply(parts, reprompt, state=self.state, card=card,
+                                                 end_session=end_session, directives=directives))
 
 
 @lru_cache(maxsize=1)
@@ -81,11 +109,17 @@ def state_limits() -> StateLimits:
 
 def _turn(handler_input: HandlerInput) -> Turn:
     request = handler_input.request_envelope.request
-    attributes = handler_input.attributes_manager.session_attributes
+    # A request without a session (malformed, or a type that never has one) has no attributes, and ask-sdk raises
+    # when asked for them.
+    in_session = handler_input.request_envelope.session is not None
+    attributes = handler_input.attributes_manager.session_attributes if in_session else {}
     previous = ConversationState.from_attributes(attributes, state_limits())
     # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
     rng = random.Random(getattr(request, "request_id", None) or "")
-    return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn())
+    resumed = handler_input.attributes_manager.request_attributes.get(RESUMED)
+    return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn(),
+                resumed=resumed if isinstance(resumed, SavedPlace) else None,
+                screen=display.supports_apl(handler_input.request_envelope))
 
 
 # -- shared replies --------------------------------------------------------------------------------------------------
@@ -116,24 +150,33 @@ def read_step(turn: Turn, number: int, intro: bool = False, note: str | None = N
         parts.append(turn.say("treatment_intro"))
     if note:
         parts.append(note)
-    parts += [turn.say("step_label", n=number), section.step_text(number)]
+    text = section.step_text(number)
+    parts += [turn.say("step_label", n=number), text]
     if number < len(section.steps):
         parts.append(turn.say("step_prompt", next=number + 1))
         reprompt = turn.say("step_reprompt")
     else:
         parts += [turn.say("last_step"), turn.say("anything_else")]
         reprompt = turn.say("anything_else_reprompt")
-    return turn.reply(parts, reprompt, card=turn.card(section))
+    screen = display.step_directive(number, len(section.steps), text, title=section.title) if turn.screen else None
+    return turn.reply(parts, reprompt, card=turn.card(section), screen=screen)
 
 
-def next_step(turn: Turn) -> Response:
+def resume_note(turn: Turn) -> str | None:
+    """In a new session that picked up a saved place, say so before the step: the user may not remember."""
+    if turn.resumed is None or turn.resumed.position is None:
+        return None
+    return turn.say("resuming", n=turn.resumed.position, total=turn.step_count)
+
+
+def next_step(turn: Turn, note: str | None = None) -> Response:
     position = turn.previous.position
     if position is None:
         return not_in_steps(turn)
-    if position >= len(turn.content.sections[TREATMENT].steps):
+    if position >= turn.step_count:
         turn.state.topic = TREATMENT
         return turn.reply([turn.say("last_step"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
-    return read_step(turn, position + 1)
+    return read_step(turn, position + 1, note=note or resume_note(turn))
 
 
 def give_answer(turn: Turn, answer: Answer) -> Response:
@@ -212,6 +255,65 @@ def fallback(turn: Turn) -> Response:
     return turn.reply([turn.say("fallback"), turn.say("fallback_hint")], turn.say("anything_else_reprompt"))
 
 
+# -- navigation: one code path for the spoken intent and the touch (APL UserEvent) that stands for it ----------------
+def go_next(turn: Turn) -> Response:
+    return next_step(turn)
+
+
+def go_previous(turn: Turn) -> Response:
+    position = turn.previous.position
+    if position is None:
+        return not_in_steps(turn)
+    if position <= 1:
+        return read_step(turn, 1, note=turn.say("first_step_already"))
+    return read_step(turn, position - 1, note=resume_note(turn))
+
+
+def go_repeat(turn: Turn) -> Response:
+    if turn.previous.step is not None:
+        return read_step(turn, turn.previous.step)
+    if turn.resumed is not None and turn.previous.position is not None and not turn.previous.last_speech:
+        # "repeat that step" as a new session's first words: the step the user was on.
+        return read_step(turn, turn.previous.position, note=resume_note(turn))
+    if turn.previous.last_speech:
+        # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
+        turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
+        turn.state.answer = turn.previous.answer
+        card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
+        reprompt = turn.previous.last_reprompt or turn.say("anything_else_reprompt")
+        return turn.reply([turn.previous.last_speech], reprompt, card=card)
+    return turn.reply([turn.say("nothing_to_repeat"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+
+
+NAVIGATION: dict[str, Callable[[Turn], Response]] = {
+    "AMAZON.NextIntent": go_next,
+    "AMAZON.PreviousIntent": go_previous,
+    "AMAZON.RepeatIntent": go_repeat,
+}
+
+
+def resume(turn: Turn) -> Response:
+    """"continue", "what step was I on": say where the user was, then carry on from there."""
+    position = turn.previous.position
+    if position is None:
+        return turn.reply([turn.say("nothing_to_resume")], turn.say("anything_else_reprompt"))
+    return next_step(turn, note=turn.say("resuming", n=position, total=turn.step_count))
+
+
+def forget(turn: Turn, has_store: bool) -> Response:
+    """"forget me": delete the saved place now (not at the end of the turn) and say so."""
+    turn.state.position = None
+    if not has_store:
+        return turn.reply([turn.say("nothing_stored"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
+    turn.handler_input.attributes_manager.delete_persistent_attributes()
+    turn.place(FORGOT)
+    return turn.reply([turn.say("forgotten"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
+
+
+def user_event_intent(handler_input: HandlerInput) -> str | None:
+    return display.intent_for_user_event(handler_input.request_envelope.request)
+
+
 # -- predicates -------------------------------------------------------------------------------------------------------
 def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
     """Predicate: the request is an IntentRequest for one of `names`."""
@@ -257,13 +359,27 @@ def has_red_flag(handler_input: HandlerInput) -> bool:
 
 
 # -- the skill --------------------------------------------------------------------------------------------------------
-def build_skill_builder() -> SkillBuilder:
-    sb = SkillBuilder()
+def build_skill_builder(store: AbstractPersistenceAdapter | None = None,
+                        clock: Callable[[], float] = time.time) -> CustomSkillBuilder:
+    """`store`: where the saved place persists (None: nowhere; the skill then works from session attributes only).
+    `clock` (unix seconds) decides whether a saved place is fresh; tests move it."""
+    sb = CustomSkillBuilder(persistence_adapter=cast(AbstractPersistenceAdapter, store))  # None is ask-sdk's default
     runtime = load_runtime()
+    if store is not None:
+        # Registered once for every request, not called from each handler.
+        sb.add_global_request_interceptor(LoadPlaceInterceptor(state_limits, clock))
+        sb.add_global_response_interceptor(SavePlaceInterceptor(state_limits, clock))
 
     @sb.request_handler(can_handle_func=is_request_type("LaunchRequest"))
     def launch(handler_input: HandlerInput) -> Response:
-        return welcome(_turn(handler_input), "welcome")
+        turn = _turn(handler_input)
+        if turn.resumed is not None and turn.previous.position is not None:
+            # An unfinished treatment within the resume window: offer it ("yes" reads on, "no" starts fresh).
+            turn.state.offer = "resume"
+            parts = [turn.say("welcome"), *turn.opening(),
+                     turn.say("resume_offer", n=turn.previous.position, total=turn.step_count)]
+            return turn.reply(parts, turn.say("resume_reprompt"))
+        return welcome(turn, "welcome")
 
     # Before any other answer: a request that mentions a red flag gets see-a-doctor guidance.
     @sb.request_handler(can_handle_func=has_red_flag)
@@ -299,7 +415,7 @@ def build_skill_builder() -> SkillBuilder:
         offer = turn.previous.offer
         if offer == "steps":
             return read_step(turn, 1, intro=True)
-        if offer == "next_step" and turn.previous.position is not None:
+        if offer in ("next_step", "resume") and turn.previous.position is not None:
             return next_step(turn)
         if offer:
             return give_more(turn, offer)
@@ -313,42 +429,36 @@ def build_skill_builder() -> SkillBuilder:
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.NoIntent"))
     def no(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
+        if turn.previous.offer == "resume":
+            # Declined the saved place: start fresh, and do not offer it again.
+            turn.state.position = None
+            turn.place(CLEAR)
+            return turn.reply([turn.say("fresh_start"), turn.say("help_question")], turn.say("anything_else_reprompt"))
         if turn.previous.offer or turn.previous.step is not None:
             return turn.reply([turn.say("acknowledge"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
         return goodbye(turn)
 
-    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.NextIntent"))
-    def next_intent(handler_input: HandlerInput) -> Response:
-        return next_step(_turn(handler_input))
+    @sb.request_handler(can_handle_func=is_any_intent(*NAVIGATION))
+    def navigation(handler_input: HandlerInput) -> Response:
+        return NAVIGATION[intent_name(handler_input)](_turn(handler_input))
 
-    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.PreviousIntent"))
-    def previous_intent(handler_input: HandlerInput) -> Response:
-        turn = _turn(handler_input)
-        position = turn.previous.position
-        if position is None:
-            return not_in_steps(turn)
-        if position <= 1:
-            return read_step(turn, 1, note=turn.say("first_step_already"))
-        return read_step(turn, position - 1)
+    # A touch on the step document's Previous / Next / Repeat: the same action as the spoken intent.
+    @sb.request_handler(can_handle_func=lambda i: user_event_intent(cast(HandlerInput, i)) is not None)
+    def touch(handler_input: HandlerInput) -> Response:
+        return NAVIGATION[user_event_intent(handler_input) or ""](_turn(handler_input))
 
-    @sb.request_handler(can_handle_func=is_intent_name("AMAZON.RepeatIntent"))
-    def repeat(handler_input: HandlerInput) -> Response:
-        turn = _turn(handler_input)
-        if turn.previous.step is not None:
-            return read_step(turn, turn.previous.step)
-        if turn.previous.last_speech:
-            # Replay the plain text, not a cached SSML object; keep what the repeated turn offered.
-            turn.state.topic, turn.state.offer = turn.previous.topic, turn.previous.offer
-            turn.state.answer = turn.previous.answer
-            card = turn.card(turn.content.sections[turn.previous.topic]) if turn.previous.topic else None
-            reprompt = turn.previous.last_reprompt or turn.say("anything_else_reprompt")
-            return turn.reply([turn.previous.last_speech], reprompt, card=card)
-        parts = [turn.say("nothing_to_repeat"), turn.say("help_question")]
-        return turn.reply(parts, turn.say("anything_else_reprompt"))
+    @sb.request_handler(can_handle_func=is_intent_name("ResumeIntent"))
+    def resume_intent(handler_input: HandlerInput) -> Response:
+        return resume(_turn(handler_input))
+
+    @sb.request_handler(can_handle_func=is_intent_name("ForgetIntent"))
+    def forget_intent(handler_input: HandlerInput) -> Response:
+        return forget(_turn(handler_input), store is not None)
 
     @sb.request_handler(can_handle_func=is_intent_name("AMAZON.StartOverIntent"))
     def start_over(handler_input: HandlerInput) -> Response:
         turn = _turn(handler_input)
+        turn.place(CLEAR)  # "start over" means the saved place is no longer wanted
         if turn.previous.position is not None:
             return read_step(turn, 1)
         return welcome(turn, "welcome_back")
@@ -408,6 +518,13 @@ def build_skill_builder() -> SkillBuilder:
     return sb
 
 
-@lru_cache(maxsize=1)
-def build_skill() -> CustomSkill:
-    return build_skill_builder().create()
+def create_skill(store: AbstractPersistenceAdapter | None = None,
+                 clock: Callable[[], float] = time.time) -> CustomSkill:
+    return build_skill_builder(store, clock).create()
+
+
+@lru_cache(maxsize=4)
+def build_skill(choice: StoreChoice | None = None) -> CustomSkill:
+    """The skill with the store `choice` names (open_store: fail-soft, and None when off), made once per choice.
+    Raises StoreConfigError for a store the environment describes badly."""
+    return create_skill(open_store(choice) if choice is not None else None)

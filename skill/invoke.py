@@ -6,9 +6,12 @@ Input checks live in `skill.envelope`; they are re-exported here for the callers
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.request import Request
 
@@ -35,19 +38,25 @@ __all__ = ["EnvelopeError", "check_envelope", "invoke", "invoke_checked", "parse
 EMPTY_RESPONSE = {"version": "1.0", "response": {}}
 
 
-def invoke(body: dict, raw: bytes | str | None = None) -> dict:
+def invoke(body: dict, raw: bytes | str | None = None, skill: CustomSkill | None = None) -> dict:
     """Run one request envelope through the skill; returns the response envelope as JSON data.
 
-    `raw` is the exact text `body` was parsed from, when the caller has it (the web service does)."""
-    return invoke_checked(check_envelope(body), raw)
+    `raw` is the exact text `body` was parsed from, when the caller has it (the web service does). `skill` defaults
+    to the skill without a store (session attributes only)."""
+    return invoke_checked(check_envelope(body), raw, skill)
 
 
-def invoke_checked(body: dict, raw: bytes | str | None = None) -> dict:
+def invoke_checked(body: dict, raw: bytes | str | None = None, skill: CustomSkill | None = None) -> dict:
     """`invoke` for a body that already passed `check_envelope` (the web service's edge): checked once, not twice."""
     if body["request"]["type"] not in Request.discriminator_value_class_map:
         # A request type newer than the SDK's model: Alexa still expects a valid answer, not an error.
         return dict(EMPTY_RESPONSE)
     envelope = to_request_envelope(body, raw)
-    response = build_skill().invoke(request_envelope=envelope, context=None)
+    response = (skill or build_skill()).invoke(request_envelope=envelope, context=None)
     answer: Any = _serializer.serialize(response)
     return answer
+
+
+def invoker(skill: CustomSkill) -> Callable[..., dict]:
+    """`invoke` bound to one skill (one store), in the shape front ends take: (body, raw=None) -> response."""
+    return partial(invoke, skill=skill)

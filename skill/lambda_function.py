@@ -2,20 +2,47 @@
 
 Alexa's Lambda trigger already proves the caller (enable skill id verification on the trigger); ALEXA_SKILL_ID,
 when set, is checked here as well, for defence in depth.
+
+The saved place persists in DynamoDB when HAMSTRING_DYNAMODB_TABLE is set (skill/store/dynamodb.py), else nowhere:
+an instance's disk is its own, so a SQLite file there would resume at random. The store is built here, at import,
+so Lambda's init phase pays for boto3 once per instance and no invocation does.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from .envelope import check_envelope
+from .handlers import build_skill
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
+from .store import DynamoDbSettings, StoreChoice, StoreConfigError
 
 logging.getLogger().setLevel(logging.INFO)
+log = logging.getLogger(__name__)
 _SKILL_IDS = parse_skill_ids(os.environ.get("ALEXA_SKILL_ID"))
+
+
+def store_choice(environ: Mapping[str, str]) -> StoreChoice | None:
+    settings = DynamoDbSettings.from_env(environ)
+    if settings is None:
+        return None
+    return StoreChoice("dynamodb", f"state: {settings.describe()}", dynamodb=settings)
+
+
+def _skill_from_environment():
+    try:
+        return build_skill(store_choice(os.environ))
+    except StoreConfigError as error:
+        # A misconfigured store costs the resume, not the skill: answer from session attributes, and say why once.
+        log.error("state store not used: %s", error)
+        return build_skill(None)
+
+
+_SKILL = _skill_from_environment()
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -23,4 +50,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     check_envelope(event)
     if _SKILL_IDS:
         check_skill_id(event, _SKILL_IDS)
-    return invoke(event)
+    return invoke(event, skill=_SKILL)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Response
+from ask_sdk_model import Directive, Response
 from ask_sdk_model.ui import SimpleCard
 
 from .state import ConversationState
@@ -26,6 +26,7 @@ class Reply:
     card: tuple[str, str] | None = None  # title, content
     end_session: bool = False
     state: ConversationState = field(default_factory=ConversationState)
+    directives: list[Directive] = field(default_factory=list)  # e.g. an APL RenderDocument, for screens only
 
     @property
     def text(self) -> str:
@@ -60,7 +61,8 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     state = reply.state
     state.last_speech = reply.text
     state.last_reprompt = reply.reprompt
-    handler_input.attributes_manager.session_attributes = state.to_attributes()
+    if handler_input.request_envelope.session is not None:  # ask-sdk refuses attributes out of session
+        handler_input.attributes_manager.session_attributes = state.to_attributes()
     builder = handler_input.response_builder
     builder.speak(_fit(to_ssml(reply.parts), MAX_SPEECH_CHARS - len("<speak></speak>")))
     if reply.reprompt and not reply.end_session:
@@ -68,5 +70,7 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     if reply.card:
         title, content = reply.card
         builder.set_card(SimpleCard(title=title, content=_fit(content, MAX_CARD_CHARS - len(title))))
+    for directive in reply.directives:
+        builder.add_directive(directive)
     builder.set_should_end_session(reply.end_session)
     return builder.response

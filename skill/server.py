@@ -20,6 +20,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, request
@@ -27,8 +28,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
 
 from .envelope import MAX_BODY_BYTES, EnvelopeError, parse_envelope
+from .frontends import state_choice
+from .handlers import build_skill
 from .invoke import invoke_checked
 from .skill_id import VerificationFailed, check_skill_id, parse_skill_ids
+from .store import StoreChoice
 from .verify import RequestVerifier
 
 READ_CHUNK = 16 * 1024
@@ -171,15 +175,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_from_environment(no_verify: bool) -> Flask:
-    """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher."""
+def app_from_environment(no_verify: bool, store: StoreChoice | None = None) -> Flask:
+    """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher;
+    `store`: where users' saved places persist (None: nowhere)."""
     skill_ids = parse_skill_ids(os.environ.get(ENV_SKILL_ID))
+    # The adapter opens its SQLite connection per worker process, on first use; the edge has checked the envelope.
+    skill = partial(invoke_checked, skill=build_skill(store))
     if no_verify:
         log.warning("request verification is OFF: for local simulators only, never expose this server")
-        return create_app(None, skill_ids=skill_ids)
+        return create_app(None, skill_ids=skill_ids, skill=skill)
     if not skill_ids:
         raise ValueError(f"set {ENV_SKILL_ID} to your skill id (amzn1.ask.skill...), or use --no-verify on loopback")
-    return create_app(RequestVerifier(skill_ids), skill_ids=skill_ids)
+    return create_app(RequestVerifier(skill_ids), skill_ids=skill_ids, skill=skill)
 
 
 def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
@@ -217,11 +224,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1", 2)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    choice = state_choice(args)
+    store = choice if choice.kind != "off" else None
     try:
-        app_from_environment(args.no_verify)  # fail here, once, with one line, not in every worker
+        app_from_environment(args.no_verify, store)  # fail here, once, with one line, not in every worker
     except ValueError as error:
         raise CliError(str(error)) from None
     print(f"serving the Alexa endpoint on http://{args.host}:{args.port}/ (verification "
-          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health", flush=True)
-    run_gunicorn(lambda: app_from_environment(args.no_verify), args.host, args.port, args.workers)
+          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}",
+          flush=True)
+    run_gunicorn(lambda: app_from_environment(args.no_verify, store), args.host, args.port, args.workers)
     return 0

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# "steps": a yes reads the treatment from step 1; "next_step": a yes reads the step after `position`.
-STEP_OFFERS = ("steps", "next_step")
+# "steps": a yes reads the treatment from step 1; "next_step": a yes reads the step after `position`; "resume": the
+# same, offered at launch from the saved place, where a no also forgets that place.
+STEP_OFFERS = ("steps", "next_step", "resume")
 MAX_TEXT_CHARS = 8000  # Alexa's own limit on speech; a longer "last speech" was not ours
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +18,19 @@ def load_data(name: str):
     return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
 
 
-def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The installed console entry point, as a user runs it."""
+def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The installed console entry point, as a user runs it. The state store is off unless the test gives one
+    (--state, or HAMSTRING_STATE in `env`): tests never write into the real user's data directory."""
+    environ = {**os.environ, "HAMSTRING_STATE": "off", **(env or {})}
+    environ.pop("HAMSTRING_DYNAMODB_TABLE", None)
     return subprocess.run(
         [sys.executable, "-m", "skill", *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
         timeout=timeout,
         cwd=ROOT,
+        env=environ,
     )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from .support import DATA, run_cli
 
 CONTRACT = {"utterance", "intent", "slots", "topic", "step", "answer", "speech", "ssml", "reprompt", "end_session",
-            "request", "response"}
+            "request", "response", "persisted", "directives"}
 
 
 def turns(result) -> list[dict]:
@@ -86,3 +88,69 @@ def test_bad_input_is_one_line_and_nonzero(args, stdin, code, message):
     assert result.returncode == code
     assert len(err) == 1 and message in err[0] and err[0].startswith("hamstring: error:")
     assert "Traceback" not in result.stderr.decode()
+
+
+# -- the saved place (--state) and the screen (--device) --------------------------------------------------------------
+def test_state_resumes_across_processes_and_reports_what_is_persisted(tmp_path):
+    state = str(tmp_path / "state.sqlite3")
+    records = turns(run_cli("chat", "--json", "--state", state, stdin="how do i treat a cramp\nnext\nstop\n"))
+    assert [r["step"] for r in records] == [1, 2, None]
+    assert records[1]["persisted"]["position"] == 2 and records[1]["persisted"]["topic"] == "treatment"
+    (turn,) = turns(run_cli("ask", "--json", "--state", state, "ask hamstring helper for the next step"))
+    assert turn["request"]["session"]["new"] is True and turn["step"] == 3
+    assert "step 2 of 8" in turn["speech"] and turn["persisted"]["position"] == 3
+    # HAMSTRING_STATE names the same file; --no-state ignores it
+    (turn,) = turns(run_cli("ask", "--json", "repeat that step", env={"HAMSTRING_STATE": state}))
+    assert turn["step"] == 3
+    (turn,) = turns(run_cli("ask", "--json", "--no-state", "next step", env={"HAMSTRING_STATE": state}))
+    assert turn["step"] is None and turn["persisted"] is None
+    (turn,) = turns(run_cli("ask", "--json", "--state", state, "forget me"))
+    assert "forgotten" in turn["speech"].lower() or "deleted" in turn["speech"].lower()
+    assert turn["persisted"] == {}
+
+
+def test_state_off_by_default_in_tests_reports_null():
+    (turn,) = turns(run_cli("ask", "--json", "what causes cramps"))
+    assert turn["persisted"] is None and turn["directives"] == []
+
+
+def test_read_only_state_costs_only_the_resume(tmp_path):
+    """A store that cannot be written: the answer still comes, with one warning line, and exit 0."""
+    state = tmp_path / "state.sqlite3"
+    turns(run_cli("ask", "--json", "--state", str(state), "how do i treat a cramp"))
+    immutable = os.geteuid() == 0  # root ignores file modes; the immutable attribute binds root too
+    if immutable:
+        if subprocess.run(["chattr", "+i", str(state)], capture_output=True).returncode != 0:
+            pytest.skip("running as root on a file system without chattr +i: cannot make a read-only file")
+    else:
+        state.chmod(0o444)
+    try:
+        result = run_cli("ask", "--json", "--state", str(state), "next step")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(state)], check=True)
+    (turn,) = turns(result)
+    assert turn["step"] == 2 and "Step 2" in turn["speech"]
+    warnings = [line for line in result.stderr.decode().splitlines() if line.strip()]
+    assert len(warnings) == 1 and "state store" in warnings[0] and "failed" in warnings[0], warnings
+
+
+def test_screen_device_gets_the_step_document_and_a_speaker_never_does(tmp_path):
+    lines = "how do i treat a cramp\nwhat causes cramps\nstop\n"
+    screen = turns(run_cli("chat", "--json", "--device", "screen", stdin=lines))
+    assert screen[0]["request"]["context"]["System"]["device"]["supportedInterfaces"]["Alexa.Presentation.APL"]
+    assert [d["type"] for d in screen[0]["directives"]] == ["Alexa.Presentation.APL.RenderDocument"]
+    assert screen[0]["directives"][0]["token"] == "hamstring.step"
+    assert screen[0]["directives"][0]["datasources"]["step"]["number"] == 1
+    assert screen[1]["directives"][0]["token"] == "hamstring.answer"
+    assert screen[0]["directives"] == screen[0]["response"]["response"]["directives"]
+    speaker = turns(run_cli("chat", "--json", stdin=lines))
+    assert all(r["directives"] == [] and "directives" not in r["response"]["response"] for r in speaker)
+    assert speaker[0]["request"]["context"]["System"]["device"]["supportedInterfaces"] == {}
+
+
+def test_bad_state_flags_are_one_line_errors():
+    result = run_cli("ask", "--state", "x", "--no-state", "hi")
+    assert result.returncode == 2 and len(result.stderr.decode().splitlines()) == 1
+    result = run_cli("ask", "--device", "tv", "hi")
+    assert result.returncode == 2

@@ -4,12 +4,16 @@ every response must keep."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from skill.content import load_content
 from skill.conversation import Conversation, TurnRecord
+from skill.handlers import create_skill
+from skill.invoke import invoker
 from skill.reply import MAX_CARD_CHARS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
+from skill.store import FailSoftAdapter, SqliteAdapter
 
 from .support import counting_ids, load_data
 
@@ -33,15 +37,47 @@ def check_invariants(record: TurnRecord) -> None:
             assert len(card["title"]) + len(card["content"]) <= MAX_CARD_CHARS
 
 
+class Clock:
+    """The skill's clock in golden conversations: `hours_later` moves it, so freshness is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_795_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def golden_chat(conversation: dict, tmp_path: Path) -> tuple[Conversation, Clock]:
+    """`store: true` gives the conversation a real SQLite store (in tmp_path); `device: screen` an Echo Show."""
+    clock = Clock()
+    store = FailSoftAdapter(SqliteAdapter(tmp_path / "state.sqlite3")) if conversation.get("store") else None
+    skill = invoker(create_skill(store, clock))
+    chat = Conversation(new_id=counting_ids(conversation["name"]), skill=skill, store=store,
+                        screen=conversation.get("device") == "screen")
+    return chat, clock
+
+
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["name"] for c in CONVERSATIONS])
-def test_golden_conversation(conversation):
-    chat = Conversation(new_id=counting_ids(conversation["name"]))
+def test_golden_conversation(conversation, tmp_path):
+    chat, clock = golden_chat(conversation, tmp_path)
     for number, turn in enumerate(conversation["turns"], 1):
-        record = chat.say(turn["say"])
-        where = f"turn {number} ({turn['say']!r}): heard {record.speech!r}"
+        if turn.get("new_session") or turn.get("hours_later"):
+            chat.close()  # the session timed out (Alexa sends SessionEndedRequest); the next turn opens a new one
+        clock.now += 3600 * turn.get("hours_later", 0)
+        record = chat.touch(turn["touch"]) if "touch" in turn else chat.say(turn["say"])
+        where = f"turn {number} ({turn.get('say') or turn.get('touch')!r}): heard {record.speech!r}"
         for key in ("intent", "slots", "topic", "step", "answer", "end_session"):
             if key in turn:
                 assert getattr(record, key) == turn[key], f"{key} at {where}"
+        if "new_session" in turn or "hours_later" in turn:
+            assert record.request["session"]["new"] is True, where
+        if "position" in turn:  # the saved place after the turn (null: nothing saved)
+            assert (record.persisted or {}).get("position") == turn["position"], f"saved position at {where}"
+        if "screen" in turn:  # the APL document the turn sent: step, answer, or null (none)
+            tokens = [d.get("token") for d in record.directives]
+            assert tokens == ([f"hamstring.{turn['screen']}"] if turn["screen"] else []), f"directives at {where}"
+        if conversation.get("device") != "screen":
+            assert record.directives == [], f"a directive to a device without a screen at {where}"
         speech = record.speech.lower()
         # Each entry must be heard; a list entry names phrasing variants of which one must be heard.
         for wanted in turn.get("says", []):

@@ -9,7 +9,7 @@ import pytest
 
 from intents.alexa_model import build_model
 from intents.language import load_language
-from skill.conversation import record_from
+from skill.conversation import SCREEN_INTERFACES, SCREEN_VIEWPORT, record_from
 from skill.invoke import invoke
 from skill.reply import MAX_RESPONSE_BYTES
 
@@ -45,8 +45,14 @@ def envelope(case: dict) -> dict:
         "timestamp": "2026-11-25T19:00:05Z",
         "locale": "en-US",
         "dialogState": "COMPLETED",
-        "intent": {"name": case["intent"], "confirmationStatus": "NONE", "slots": slots},
+        "intent": {"name": case.get("intent"), "confirmationStatus": "NONE", "slots": slots},
     }
+    if "request" in case:  # any other request body, e.g. an APL UserEvent
+        body["request"] = {"requestId": f"amzn1.echo-api.request.{case['name'].replace(' ', '-')}",
+                           "timestamp": "2026-11-25T19:00:05Z", "locale": "en-US", **case["request"]}
+    if case.get("screen"):  # an Echo Show: the device declares APL
+        body["context"]["System"]["device"]["supportedInterfaces"] = dict(SCREEN_INTERFACES)
+        body["context"]["Viewport"] = dict(SCREEN_VIEWPORT)
     return body
 
 
@@ -69,6 +75,13 @@ def test_request(case):
     for key in ("topic", "step", "end_session", "answer"):
         if key in expect:
             assert getattr(record, key) == expect[key], key
+    directives = response["response"].get("directives", [])
+    if not case.get("screen") and "file" not in case:
+        assert directives == [], "a directive to a device without APL"
+    if "screen_document" in expect:  # step, answer, or null: the APL document sent
+        wanted = [f"hamstring.{expect['screen_document']}"] if expect["screen_document"] else []
+        assert [d.get("token") for d in directives] == wanted
+        assert all(d["type"] == "Alexa.Presentation.APL.RenderDocument" for d in directives)
     if expect.get("card"):
         assert "not medical advice" in response["response"]["card"]["content"]
     if expect.get("reprompt") or not record.end_session:

@@ -298,7 +298,9 @@ def _free_port() -> int:
 
 
 def serve(*args: str, env: dict | None = None):
-    environment = {k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"} | (env or {})
+    # The state store is off unless a test gives one: never the real user's data directory.
+    environment = {k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"}
+    environment |= {"HAMSTRING_STATE": "off"} | (env or {})
     return subprocess.Popen([sys.executable, "-m", "skill", "serve", *args], cwd=ROOT, env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -326,6 +328,29 @@ def test_hamstring_serve_no_verify_answers_over_http():
         process.terminate()
         process.wait(timeout=15)
     assert "verification is OFF" in process.stderr.read().decode()
+
+
+def test_hamstring_serve_resumes_across_sessions_with_several_workers(tmp_path):
+    """Two gunicorn workers share one SQLite file: each new session continues where the last one stopped, whichever
+    worker answers it."""
+    port = _free_port()
+    state = tmp_path / "state.sqlite3"
+    process = serve("--no-verify", "--port", str(port), "--workers", "2", "--state", str(state))
+    try:
+        wait_healthy(port, process)
+        envelope = json.loads((DATA / "envelopes" / "intent_one_shot_treatment.json").read_text())
+        code, payload = post(port, json.dumps(envelope).encode(), JSON)
+        assert code == 200 and payload["sessionAttributes"]["step"] == 1
+        for expected in range(2, 8):  # each a one-shot "ask hamstring helper for the next step": a new session
+            envelope["session"]["sessionId"] = f"amzn1.echo-api.session.resume-{expected}"
+            envelope["request"]["requestId"] = f"amzn1.echo-api.request.resume-{expected}"
+            envelope["request"]["intent"] = {"name": "AMAZON.NextIntent", "confirmationStatus": "NONE", "slots": {}}
+            code, payload = post(port, json.dumps(envelope).encode(), JSON)
+            assert code == 200 and payload["sessionAttributes"]["step"] == expected, payload
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert state.exists() and "state: SQLite at" in process.stdout.read().decode()
 
 
 def test_hamstring_serve_with_verification_refuses_unsigned_requests():

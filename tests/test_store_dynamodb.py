@@ -209,3 +209,58 @@ def test_adapter_imports_where_no_region_is_configured(moto_endpoint: str) -> No
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_lambda_resumes_across_sessions_through_local_dynamodb(moto_endpoint: str, lines: Lines) -> None:
+    """The Lambda entry point built at import with the DynamoDB store from the environment: a one-shot "next step"
+    in a new session continues from the saved place."""
+    import importlib
+
+    from skill import lambda_function
+
+    from .support import DATA
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _env(moto_endpoint, "lambda-resume", HAMSTRING_DYNAMODB_CREATE_TABLE="1").items():
+            patch.setenv(name, value)
+        module = importlib.reload(lambda_function)
+        try:
+            assert "lambda-resume" in repr(module._SKILL.persistence_adapter)
+            event = json.loads((DATA / "envelopes" / "intent_one_shot_treatment.json").read_text())
+            assert module.handler(event)["sessionAttributes"]["step"] == 1
+            event["session"]["sessionId"] = "amzn1.echo-api.session.lambda-2"
+            event["request"]["requestId"] = "amzn1.echo-api.request.lambda-2"
+            event["request"]["intent"] = {"name": "AMAZON.NextIntent", "confirmationStatus": "NONE", "slots": {}}
+            response = module.handler(event)
+            assert response["sessionAttributes"]["step"] == 2
+            assert "step 1 of 8" in response["response"]["outputSpeech"]["ssml"]
+            (item,) = _client(moto_endpoint).scan(TableName="lambda-resume")["Items"]
+            assert json.dumps(item).count("position") == 1
+        finally:
+            patch.undo()
+            importlib.reload(lambda_function)
+    assert lines.warnings() == []
+    assert lambda_function._SKILL.persistence_adapter is None
+
+
+def test_lambda_without_a_region_answers_without_the_store(caplog) -> None:
+    import importlib
+
+    from skill import lambda_function
+
+    from .support import DATA
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAMSTRING_DYNAMODB_TABLE", "no-region")
+        for name in ("HAMSTRING_DYNAMODB_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"):
+            patch.delenv(name, raising=False)
+        with caplog.at_level(logging.ERROR):
+            module = importlib.reload(lambda_function)
+        try:
+            assert module._SKILL.persistence_adapter is None
+            assert any("state store not used" in r.getMessage() for r in caplog.records)
+            event = json.loads((DATA / "envelopes" / "launch.json").read_text())
+            assert module.handler(event)["response"]["outputSpeech"]
+        finally:
+            patch.undo()
+            importlib.reload(lambda_function)

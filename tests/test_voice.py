@@ -177,7 +177,7 @@ def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sources, "MicrophoneSource", lambda: ScriptedSource(clips, interrupt_after_clips=1))
     from skill.cli import main
 
-    assert main(["voice", "--no-tts"]) == 0
+    assert main(["voice", "--no-tts", "--no-state"]) == 0  # never the real user's data directory
     captured = capsys.readouterr()
     assert "CausesIntent" not in captured.err and "stopped" in captured.err
     assert "usual suspects" in captured.out and "Traceback" not in captured.err
@@ -197,6 +197,20 @@ def test_no_microphone_falls_back_to_typed_questions():
     assert result.returncode == 0, err
     assert ("microphone" in err or "PortAudio" in err) and "type your questions" in err
     assert "usual suspects" in result.stdout.decode()
+
+
+def test_voice_sessions_resume_from_the_same_store(tmp_path):
+    """The offline assistant keeps the saved place like chat does: a later run (a new session) picks it up."""
+    state = str(tmp_path / "state.sqlite3")
+    first = run_cli("voice", "--text", "--no-tts", "--json", "--state", state,
+                    stdin="how do i treat a hamstring cramp\nnext\nstop\n", timeout=120)
+    assert first.returncode == 0, first.stderr.decode()
+    assert [json.loads(line)["step"] for line in first.stdout.decode().splitlines()] == [1, 2, None]
+    second = run_cli("voice", "--text", "--no-tts", "--json", "--state", state, stdin="next step\n", timeout=120)
+    assert second.returncode == 0, second.stderr.decode()
+    (turn,) = [json.loads(line) for line in second.stdout.decode().splitlines()]
+    assert turn["request"]["session"]["new"] is True and turn["step"] == 3 and "step 2 of 8" in turn["speech"]
+    assert turn["persisted"]["position"] == 3 and turn["transcript"] == "next step"
 
 
 # -- speech out ------------------------------------------------------------------------------------------------------
