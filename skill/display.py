@@ -11,13 +11,16 @@ from __future__ import annotations
 import copy
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_model import RequestEnvelope
-from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective, UserEvent
+
+if TYPE_CHECKING:  # the APL model package costs a speaker-only cold start ~10 ms: imported when a screen needs it
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 from .content import content_dir
 
+USER_EVENT = "Alexa.Presentation.APL.UserEvent"
 STEP_TOKEN = "hamstring.step"  # the token of each document: UserEvents carry it back
 ANSWER_TOKEN = "hamstring.answer"
 TOKENS = frozenset({STEP_TOKEN, ANSWER_TOKEN})
@@ -64,6 +67,8 @@ def step_directive(number: int, total: int, text: str, illustration: str | None 
     # Only the graphic this step shows travels with the document: a response has a size limit, and six graphics
     # per step would be spent on nothing.
     document["graphics"] = {name: copy.deepcopy(load_illustrations()[name]["graphic"])}
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
     return RenderDocumentDirective(token=STEP_TOKEN, document=document, datasources=datasources)
 
 
@@ -73,6 +78,8 @@ def answer_datasources(title: str, text: str) -> dict[str, Any]:
 
 def answer_directive(title: str, text: str) -> RenderDocumentDirective:
     """RenderDocument for any answer that is not a treatment step: title and text."""
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
     return RenderDocumentDirective(token=ANSWER_TOKEN, document=load_document("answer"),
                                    datasources=answer_datasources(title, text))
 
@@ -81,11 +88,12 @@ def intent_for_user_event(request: object) -> str | None:
     """The intent a touch stands for: an Alexa.Presentation.APL.UserEvent whose arguments are exactly one of our
     words (["next"], ["previous"], ["repeat"]) and whose token, when present, is one of our documents. Anything
     else, however it is malformed, gives None (the caller answers as for an unknown request)."""
-    if not isinstance(request, UserEvent):
+    if getattr(request, "object_type", None) != USER_EVENT:
         return None
-    if request.token is not None and request.token not in TOKENS:
+    token = getattr(request, "token", None)
+    if token is not None and token not in TOKENS:
         return None
-    arguments = request.arguments
+    arguments = getattr(request, "arguments", None)
     if not isinstance(arguments, list) or len(arguments) != 1:
         return None
     word = arguments[0]

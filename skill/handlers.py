@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.handler_input import HandlerInput
@@ -31,7 +31,10 @@ from .persist import CLEAR, FORGOT, PLACE_ACTION, RESUMED, LoadPlaceInterceptor,
 from .reply import Reply, respond
 from .slots import SlotReading, read_slot, slot_texts
 from .state import ConversationState, StateLimits
-from .store import SavedPlace, StoreChoice, open_store
+from .store.place import SavedPlace
+
+if TYPE_CHECKING:
+    from .store.settings import StoreChoice
 
 log = logging.getLogger(__name__)
 
@@ -527,4 +530,8 @@ def create_skill(store: AbstractPersistenceAdapter | None = None,
 def build_skill(choice: StoreChoice | None = None) -> CustomSkill:
     """The skill with the store `choice` names (open_store: fail-soft, and None when off), made once per choice.
     Raises StoreConfigError for a store the environment describes badly."""
-    return create_skill(open_store(choice) if choice is not None else None)
+    if choice is None:  # no store: a cold start loads none of the store modules
+        return create_skill(None)
+    from .store.settings import open_store
+
+    return create_skill(open_store(choice))

@@ -13,20 +13,27 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .envelope import check_envelope
 from .handlers import build_skill
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
-from .store import DynamoDbSettings, StoreChoice, StoreConfigError
+
+if TYPE_CHECKING:
+    from .store import StoreChoice
 
 logging.getLogger().setLevel(logging.INFO)
 log = logging.getLogger(__name__)
 _SKILL_IDS = parse_skill_ids(os.environ.get("ALEXA_SKILL_ID"))
+TABLE_ENV = "HAMSTRING_DYNAMODB_TABLE"  # the store's own name for it: skill/store/dynamodb.py
 
 
 def store_choice(environ: Mapping[str, str]) -> StoreChoice | None:
+    if not environ.get(TABLE_ENV):  # no table: no store, and none of the store's modules on the cold start
+        return None
+    from .store import DynamoDbSettings, StoreChoice
+
     settings = DynamoDbSettings.from_env(environ)
     if settings is None:
         return None
@@ -34,6 +41,10 @@ def store_choice(environ: Mapping[str, str]) -> StoreChoice | None:
 
 
 def _skill_from_environment():
+    if not os.environ.get(TABLE_ENV):
+        return build_skill(None)
+    from .store.dynamodb import StoreConfigError
+
     try:
         return build_skill(store_choice(os.environ))
     except StoreConfigError as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
@@ -40,6 +39,8 @@ def to_ssml(parts: list[str]) -> str:
 
 def ssml_to_text(ssml: str) -> str:
     """The plain text a listener hears: tags removed, entities decoded."""
+    import html  # front ends only: the skill itself never needs it, and Lambda's cold start does not pay for it
+
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", ssml))).strip()
 
 

@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from skill.conversation import LOCAL_USER_ID, Conversation
+from skill.envelope import EnvelopeError
 from skill.handlers import create_skill
 from skill.invoke import invoke, invoker
 from skill.persist import RESUME_WINDOW_S
@@ -33,9 +34,15 @@ def test_every_fixture_event_answers_with_a_store(path, session, tmp_path):
     event = json.loads(path.read_text())
     if not session:
         event.pop("session", None)
-    with_store = invoke(copy.deepcopy(event), skill=create_skill(store, lambda: NOW))
-    without = invoke(copy.deepcopy(event))
-    assert with_store["response"].keys() == without["response"].keys()
+
+    def answer(skill=None):
+        """The response's parts, or the edge's refusal (an intent without a session is refused before the skill)."""
+        try:
+            return sorted(invoke(copy.deepcopy(event), skill=skill)["response"])
+        except EnvelopeError as error:
+            return str(error)
+
+    assert answer(create_skill(store, lambda: NOW)) == answer()
 
 
 @pytest.mark.parametrize("stored", [

@@ -8,12 +8,31 @@ Modules: keys (hashed partition key), sqlite (embedded store), dynamodb (officia
 imports boto3 only when used), failsoft (errors -> one warning), settings (the choice), place (what is stored).
 """
 
-from .dynamodb import DynamoDbSettings, StoreConfigError, dynamodb_adapter
-from .failsoft import FailSoftAdapter
-from .keys import hash_user_id, hashed_user_id_keygen
-from .place import SavedPlace
-from .settings import StoreChoice, choose_store, default_state_path, open_store
-from .sqlite import SqliteAdapter
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Each name's module, imported on first use: the Lambda path needs only `place` and, with a table, `dynamodb`.
+_HOMES = {
+    "DynamoDbSettings": "dynamodb", "StoreConfigError": "dynamodb", "dynamodb_adapter": "dynamodb",
+    "FailSoftAdapter": "failsoft", "hash_user_id": "keys", "hashed_user_id_keygen": "keys", "SavedPlace": "place",
+    "StoreChoice": "settings", "choose_store": "settings", "default_state_path": "settings", "open_store": "settings",
+    "SqliteAdapter": "sqlite",
+}
+
+if TYPE_CHECKING:
+    from .dynamodb import DynamoDbSettings, StoreConfigError, dynamodb_adapter
+    from .failsoft import FailSoftAdapter
+    from .keys import hash_user_id, hashed_user_id_keygen
+    from .place import SavedPlace
+    from .settings import StoreChoice, choose_store, default_state_path, open_store
+    from .sqlite import SqliteAdapter
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+
 
 __all__ = [
     "DynamoDbSettings",
