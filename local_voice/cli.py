@@ -46,7 +46,8 @@ def cmd_voice(args: argparse.Namespace) -> int:
         note(f"speech output: {speaker.description}")
     tts_out = Path(args.tts_out) if args.tts_out else None
     conversation = _conversation(args)
-    note(conversation_note(args))
+    if conversation.store is not None:  # where the saved place lives; nothing to say when nothing is kept
+        note(conversation_note(args))
     # Our turns go to the real stdout; anything a speech library prints goes to stderr, so --json stays parseable.
     out, sys.stdout = sys.stdout, sys.stderr
     assistant = Assistant(engine, None if args.no_tts else speaker, as_json=args.json, tts_out=tts_out, out=out,

@@ -10,12 +10,13 @@ import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.skill import CustomSkill
+if TYPE_CHECKING:  # `hamstring --help` builds the flags from this module: no ask-sdk or store import for that
+    from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+    from ask_sdk_core.skill import CustomSkill
 
-from .store import StoreChoice, StoreConfigError, choose_store
+    from .store.settings import StoreChoice
 
 
 def add_state_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,8 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def state_choice(args: argparse.Namespace) -> StoreChoice:
+    from .store.settings import choose_store
+
     return choose_store(getattr(args, "state", None), bool(getattr(args, "no_state", False)), os.environ)
 
 
@@ -54,4 +57,4 @@ def local_skill(args: argparse.Namespace) -> LocalSkill:
     return LocalSkill(skill, skill.persistence_adapter, choice)
 
 
-__all__ = ["LocalSkill", "StoreConfigError", "add_state_arguments", "local_skill", "state_choice"]
+__all__ = ["LocalSkill", "add_state_arguments", "local_skill", "state_choice"]
