@@ -127,9 +127,12 @@ def test_engine_choice(korean_model, monkeypatch, tmp_path):
 
 # -- the microphone loop, fed at the audio boundary ---------------------------------------------------------------
 class EchoingSpeaker:
-    """Real speech synthesis whose sound leaks into the scripted microphone, as a laptop speaker does."""
+    """Real speech synthesis whose sound leaks into the scripted microphone, as a laptop speaker does. After
+    `max_echoes` answers the room goes quiet: an assistant that hears itself answers its own echo, and without a bound
+    the control run below would talk to itself for as long as its answers keep decoding to questions."""
 
     description = "pyttsx3 into the room"
+    max_echoes = 1
 
     def __init__(self, source: ScriptedSource, tmp: Path):
         self.real, self.source, self.tmp, self.spoken = make_speaker(), source, tmp, []
@@ -138,7 +141,8 @@ class EchoingSpeaker:
         path = self.tmp / f"answer-{len(self.spoken)}.wav"
         self.real.save(text, path)
         self.spoken.append(text)
-        self.source.play(load_wav(path))
+        if len(self.spoken) <= self.max_echoes:
+            self.source.play(load_wav(path))
 
     def save(self, text: str, path: Path) -> None:
         self.real.save(text, path)
