@@ -199,6 +199,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def app_from_environment(no_verify: bool, store: StoreChoice | None = None) -> Flask:
     """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher;
     `store`: where users' saved places persist (None: nowhere)."""
@@ -257,7 +261,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CliError(str(error)) from None
     print(f"serving the Alexa endpoint on http://{args.host}:{args.port}/ (verification "
-          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}",
+          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}"
+          + (f"\nsimulator page: http://{host_for_url(args.host)}:{args.port}/simulator" if args.no_verify else ""),
           flush=True)
     run_gunicorn(lambda: app_from_environment(args.no_verify, store), args.host, args.port, args.workers)
     return 0
