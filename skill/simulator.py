@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Blueprint, Response, render_template, request
@@ -76,7 +77,12 @@ def simulator_blueprint(
     @pages.before_request
     def loopback_only() -> Response | None:
         # `serve` already refuses --no-verify off loopback; this also holds for an app mounted some other way.
-        if not is_loopback(request.remote_addr or ""):
+        # The Host check stops DNS rebinding: a web page whose name re-resolves to 127.0.0.1 is not let in.
+        try:
+            host = urlsplit(f"//{request.host}").hostname or ""
+        except ValueError:
+            host = ""
+        if not is_loopback(request.remote_addr or "") or not is_loopback(host):
             return _json(404, {"error": "not found"})
         return None
 

@@ -41,6 +41,9 @@ def test_no_verify_serves_the_page_and_its_assets(monkeypatch: pytest.MonkeyPatc
     assert local.get("/simulator/static/simulator.css").status_code == 200
     # Not from another machine, whatever mounted the app.
     assert local.get("/simulator", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 404
+    # Nor to a page on another name that re-resolves to loopback (DNS rebinding).
+    assert local.get("/simulator", headers={"Host": "attacker.example:5000"}).status_code == 404
+    assert local.get("/simulator", headers={"Host": "[::1]:5000"}).status_code == 200
 
 
 def test_turns_keep_the_session_the_page_sends_back() -> None:
