@@ -9,7 +9,8 @@ last response returned, and gets the new ones back. The server keeps nothing bet
 can answer any turn (`serve` runs several) and a restart loses nothing but what the store persisted.
 
 Endpoints (JSON in, JSON out; a bad request is a 4xx with a short reason of our own wording, never the input):
-    POST /simulator/api/turn    {"session": {"id", "attributes"}, "device", one of "utterance" | "touch" | "end"}
+    POST /simulator/api/turn    {"session": {"id", "attributes"}, "device", one of "utterance" | "touch" | "end",
+                                 "speak": true to get the answer's speech as a WAV too}
     POST /simulator/api/voice   the same with "audio": base64 WAV instead of the utterance (the voice extra)
     POST /simulator/api/forget  {} -> deletes the local user's saved place
 """
@@ -88,6 +89,7 @@ def simulator_blueprint(
 
     @pages.get("/simulator")
     def page() -> str:
+        voice.warm_up()
         return render_template("simulator.html", max_utterance=MAX_UTTERANCE_CHARS,
                                max_recording_s=int(MAX_RECORDING_S), state_on=store is not None)
 
@@ -146,7 +148,11 @@ def simulator_blueprint(
                 if not talk.open:
                     raise BadTurn(409, "no session is open: a screen shows buttons only during a session")
                 return result(talk, talk.send(touch_request(word, token)))
-            return result(talk, talk.say(utterance_of(data.get("utterance"))))
+            record = talk.say(utterance_of(data.get("utterance")))
+            answer = result(talk, record)
+            if data.get("speak") is True:  # "Play the answers" in the page: the same speech as a spoken turn gets
+                answer.update(voice.speak(record.speech))
+            return answer
 
         return handled(work)
 
@@ -203,17 +209,22 @@ def utterance_of(value: object) -> str:
     return text
 
 
+def in_gevent_worker() -> bool:
+    try:
+        from gevent.monkey import is_module_patched
+    except ImportError:
+        return False
+    return bool(is_module_patched("threading"))
+
+
 def off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
     """Run CPU-bound work (recognition takes seconds) in gevent's thread pool when this is the gevent worker: the
     event loop keeps serving other connections and gunicorn's heartbeat, which would otherwise kill the worker after
     its 30 s timeout. Elsewhere (Flask's test client, a plain WSGI server) it is a plain call."""
-    try:
-        from gevent import get_hub
-        from gevent.monkey import is_module_patched
-    except ImportError:
+    if not in_gevent_worker():
         return function(*args)
-    if not is_module_patched("threading"):
-        return function(*args)
+    from gevent import get_hub
+
     return get_hub().threadpool.apply(function, args)
 
 
@@ -225,12 +236,34 @@ class _Voice:
         self._lock = threading.Lock()
         self._engine: Any = None
         self._speaker: Any = None
+        self._warming = False
         self.engine_name = ""
+
+    def warm_up(self) -> None:
+        """Load the recognizer in the background when the page opens: the first spoken turn then costs the
+        recognition only, not the model's loading too (several seconds). Only in `serve`'s worker: a test client
+        or another embedding loads it on the first spoken turn."""
+        if self._engine is None and not self._warming and in_gevent_worker():
+            self._warming = True
+            threading.Thread(target=self._load_engine, name="simulator-voice-warm-up", daemon=True).start()
+
+    def _load_engine(self) -> None:
+        try:
+            from local_voice.engines import EngineError, choose_engine
+        except ImportError:
+            return
+        with self._lock:
+            if self._engine is None:
+                try:
+                    self._engine = off_the_loop(choose_engine, "pocketsphinx")
+                    self.engine_name = self._engine.name
+                except EngineError:
+                    pass  # said by the first spoken turn
 
     def transcribe(self, wav: bytes) -> str:
         try:
             from local_voice.audio import AudioError, load_wav
-            from local_voice.engines import EngineError, choose_engine, transcribe
+            from local_voice.engines import transcribe
         except ImportError:
             raise BadTurn(501, "speech needs the voice extra: pip install 'hamstring-cramp-helper[voice]'") \
                 from None
@@ -251,18 +284,18 @@ class _Voice:
                 pcm = load_wav(path)
             except AudioError:
                 raise BadTurn(400, "the recording is not audio we can read") from None
+        self._load_engine()
+        if self._engine is None:
+            raise BadTurn(501, "the offline speech recognizer cannot start here")
         with self._lock:
-            if self._engine is None:
-                try:
-                    self._engine = off_the_loop(choose_engine, "pocketsphinx")
-                except EngineError:
-                    raise BadTurn(501, "the offline speech recognizer cannot start here") from None
-                self.engine_name = self._engine.name
             return " ".join(off_the_loop(transcribe, self._engine, pcm).split())
 
     def speak(self, text: str) -> dict[str, Any]:
         """{"audio": base64 WAV of the answer} or {"audio": None, "audio_note": why not}."""
-        from local_voice.tts import make_speaker
+        try:
+            from local_voice.tts import make_speaker
+        except ImportError:
+            return {"audio": None, "audio_note": "no speech output: the server lacks the voice extra"}
 
         with self._lock:
             if self._speaker is None:

@@ -143,3 +143,13 @@ def test_forget_clears_the_saved_place(tmp_path) -> None:
     assert turn["turn"]["persisted"]["position"] == 1
     assert post(test_client, "/simulator/api/forget", {}).get_json() == {"persisted": {}}
     assert post(client(), "/simulator/api/forget", {}).status_code == 409  # no store
+
+
+def test_typed_answers_can_be_spoken_too() -> None:
+    pytest.importorskip("pyttsx3")
+    answer = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps", "speak": True})
+    data = answer.get_json()
+    assert answer.status_code == 200
+    assert data["audio_note"] is None and base64.b64decode(data["audio"])[:4] == b"RIFF"
+    quiet = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps"}).get_json()
+    assert "audio" not in quiet

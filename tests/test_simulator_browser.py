@@ -64,17 +64,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The question spoken by espeak-ng at 16 kHz (Chromium's fake capture garbles espeak's 22.05 kHz), between
-    0.5 s and 3 s of silence: Chromium loops the file as the microphone from the moment it opens."""
+    0.25 s and 3 s of silence: Chromium loops the file as the microphone from the moment it opens."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed (scripts/setup.sh installs it)")
     from local_voice.audio import SAMPLE_RATE, load_wav, write_wav
 
     folder = tmp_path_factory.mktemp("voice")
     spoken = folder / "spoken.wav"
-    subprocess.run(["espeak-ng", "-w", str(spoken), QUESTION], check=True)
-    silence = bytes(2 * SAMPLE_RATE // 2)
+    subprocess.run(["espeak-ng", "-s", "190", "-w", str(spoken), QUESTION], check=True)
+    silence = bytes(2 * SAMPLE_RATE // 4)
     padded = folder / "mic.wav"
-    write_wav(padded, silence + load_wav(spoken) + silence * 6)
+    write_wav(padded, silence + load_wav(spoken) + silence * 12)
     return padded
 
 
@@ -238,7 +238,7 @@ def test_spoken_turn(page) -> None:
     talk = page.get_by_role("button", name="Hold to speak")
     talk.hover()
     page.mouse.down()
-    page.wait_for_timeout(3200)
+    page.wait_for_timeout(2400)
     page.mouse.up()
     page.wait_for_function("document.querySelectorAll('#turns > li').length === 1 || "
                            "!document.getElementById('error').hidden", timeout=60_000)

@@ -131,16 +131,17 @@
     event.preventDefault();
     const input = $("utterance");
     const text = input.value;
-    const data = await send({ utterance: text }, text.trim());
+    const data = await send({ utterance: text, speak: $("speak-answers").checked }, text.trim());
     if (data) input.value = "";
     input.focus();
   });
-  $("new-session").addEventListener("click", async () => {
+  async function newSession() {
     if (state.session.id) await send({ end: true }, "(new session: the open one ends)");
     state.session = { id: null, attributes: {} };
     showSession();
     clearError();
-  });
+  }
+  $("new-session").addEventListener("click", newSession);
   $("end-session").addEventListener("click", () => {
     if (!state.session.id) { showError("No session is open."); return; }
     send({ end: true }, "(end session: SessionEndedRequest)");
@@ -183,6 +184,8 @@
     if (file.size > 64 * 1024) { showError("That file is over 64 KiB: a conversation file is a few lines."); return; }
     const lines = (await file.text()).split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
     if (!lines.length) { showError("That file has no utterances in it."); return; }
+    if (lines.length > 200) { showError("That file has over 200 lines: a conversation file is a few lines."); return; }
+    await newSession(); // as `hamstring chat` does, a saved conversation starts a session of its own
     for (const line of lines) {
       const data = await send({ utterance: line }, line);
       if (!data) return; // the error is shown; the rest of the file is not sent
