@@ -218,8 +218,17 @@
         : "No microphone could be opened: plug one in, or type instead.");
       return;
     }
-    const context = new AudioContext({ sampleRate: 16000 });
-    const source = context.createMediaStreamSource(stream);
+    // 16 kHz, the recognizer's rate, where the browser resamples the microphone itself (Chromium); elsewhere
+    // (Firefox refuses to mix rates) the device's own rate, which the server resamples.
+    let context, source;
+    try {
+      context = new AudioContext({ sampleRate: 16000 });
+      source = context.createMediaStreamSource(stream);
+    } catch (error) {
+      if (context) context.close();
+      context = new AudioContext();
+      source = context.createMediaStreamSource(stream);
+    }
     const processor = context.createScriptProcessor(4096, 1, 1);
     Object.assign(recording, { stream, context, source, processor, rate: context.sampleRate, starting: false });
     const limit = MAX_RECORDING_S * context.sampleRate;
