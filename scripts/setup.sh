@@ -13,6 +13,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v aplay >/dev/null 2>&1 || need_apt+=(alsa-utils)   # pyttsx3 plays speech through aplay on Linux
 grep -q libportaudio.so.2 <<<"$libs" || need_apt+=(libportaudio2)
 grep -q libsndfile.so.1 <<<"$libs" || need_apt+=(libsndfile1)
+# The simulator's browser tests drive Debian's Chromium with Playwright (no browser download).
+[[ ",$extras," == *",dev,"* ]] && ! command -v chromium >/dev/null 2>&1 && need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${need_apt[*]}" >&2

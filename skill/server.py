@@ -23,6 +23,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
@@ -54,8 +55,8 @@ class Refused(Exception):
         self.status, self.reason, self.close = status, reason, close
 
 
-def read_body(environ: dict[str, Any]) -> bytes:
-    """The whole body, whatever its framing (Content-Length or chunked), never more than MAX_BODY_BYTES.
+def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, whatever its framing (Content-Length or chunked), never more than `limit` bytes.
 
     Not request.get_data(): with chunked bodies werkzeug's limit silently truncates, and the server's chunk
     errors escape it as exceptions. Here an over-long body is a 413 and broken framing a 400."""
@@ -63,7 +64,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
     parts: list[bytes] = []
     size = 0
     try:
-        while size <= MAX_BODY_BYTES:
+        while size <= limit:
             chunk = stream.read(READ_CHUNK)
             if not chunk:
                 break
@@ -73,9 +74,9 @@ def read_body(environ: dict[str, Any]) -> bytes:
         raise Refused(408, "request body not received in time", close=True) from None
     except Exception:  # every server raises its own framing errors (gunicorn's, werkzeug's, OSError): all are 400s
         raise Refused(400, "malformed request body (framing or early disconnect)", close=True) from None
-    if size > MAX_BODY_BYTES:
+    if size > limit:
         # Not read to the end: the connection closes rather than drain what is left.
-        raise Refused(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
+        raise Refused(413, f"request body over {limit} bytes", close=True)
     declared = environ.get("CONTENT_LENGTH")
     if declared and declared.isdigit() and int(declared) != size:
         # The client hung up early. Servers that mark their input terminated (gunicorn) then return what came,
@@ -91,15 +92,39 @@ def _pseudonym(value: object) -> str | None:
     return hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
+def run_unverified(body: bytes, skill: Callable[[dict, bytes], dict], skill_ids: frozenset[str],
+                   fields: dict[str, Any] | None = None) -> dict:
+    """What the endpoint does with a body when it verifies no signature: envelope checks, the skill id when ids
+    are configured, then the skill. The simulator page's turns take exactly this path. Raises EnvelopeError or
+    VerificationFailed (the caller's 400). `fields`: the access log's, filled in from the envelope."""
+    envelope = parse_envelope(body)
+    if fields is not None:
+        _describe(envelope, fields)
+    if skill_ids:
+        check_skill_id(envelope, skill_ids)
+    return skill(envelope, body)
+
+
 def create_app(
     verifier: RequestVerifier | None,
     *,
     skill_ids: frozenset[str] = frozenset(),
     skill: Callable[[dict, bytes], dict] = invoke_checked,  # the edge below has checked the envelope
+    simulator: bool = False,
+    store: AbstractPersistenceAdapter | None = None,
 ) -> Flask:
-    """verifier=None serves without signature checks (local simulators); skill_ids still filter when given."""
+    """verifier=None serves without signature checks (local simulators); skill_ids still filter when given.
+    `simulator`: also serve the browser simulator at /simulator (only without a verifier: a production endpoint
+    never serves it); `store`: the adapter `skill` persists through, which the simulator shows and can clear."""
+    if simulator and verifier is not None:
+        raise ValueError("the simulator is served only by an unverified (loopback, --no-verify) server")
     app = Flask("hamstring")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    if simulator:
+        from .simulator import simulator_blueprint
+
+        app.register_blueprint(simulator_blueprint(partial(run_unverified, skill=skill, skill_ids=skill_ids),
+                                                   skill_ids=skill_ids, store=store))
 
     @app.get("/health")
     def health() -> Response:
@@ -130,13 +155,12 @@ def create_app(
             raise Refused(415, "content type must be application/json", close=True)  # body left unread
         body = read_body(request.environ)
         try:
+            if verifier is None:
+                return run_unverified(body, skill, skill_ids, fields)
             envelope = parse_envelope(body)
             _describe(envelope, fields)
-            if verifier is not None:
-                verifier.verify_envelope(envelope)  # cheap (timestamp, skill id): before any network fetch
-                verifier.verify_signature(request.headers, body)
-            elif skill_ids:
-                check_skill_id(envelope, skill_ids)
+            verifier.verify_envelope(envelope)  # cheap (timestamp, skill id): before any network fetch
+            verifier.verify_signature(request.headers, body)
             return skill(envelope, body)
         except (VerificationFailed, EnvelopeError) as error:
             raise Refused(400, str(error)) from None
@@ -175,15 +199,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def app_from_environment(no_verify: bool, store: StoreChoice | None = None) -> Flask:
     """The production app: skill ids from ALEXA_SKILL_ID, Mozilla's roots (certifi), the real chain fetcher;
     `store`: where users' saved places persist (None: nowhere)."""
     skill_ids = parse_skill_ids(os.environ.get(ENV_SKILL_ID))
     # The adapter opens its SQLite connection per worker process, on first use; the edge has checked the envelope.
-    skill = partial(invoke_checked, skill=build_skill(store))
+    custom_skill = build_skill(store)
+    skill = partial(invoke_checked, skill=custom_skill)
     if no_verify:
         log.warning("request verification is OFF: for local simulators only, never expose this server")
-        return create_app(None, skill_ids=skill_ids, skill=skill)
+        return create_app(None, skill_ids=skill_ids, skill=skill, simulator=True,
+                          store=custom_skill.persistence_adapter)
     if not skill_ids:
         raise ValueError(f"set {ENV_SKILL_ID} to your skill id (amzn1.ask.skill...), or use --no-verify on loopback")
     return create_app(RequestVerifier(skill_ids), skill_ids=skill_ids, skill=skill)
@@ -231,7 +261,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CliError(str(error)) from None
     print(f"serving the Alexa endpoint on http://{args.host}:{args.port}/ (verification "
-          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}",
+          f"{'off' if args.no_verify else 'on'}, {args.workers} worker(s)); health: /health; {choice.reason}"
+          + (f"\nsimulator page: http://{host_for_url(args.host)}:{args.port}/simulator" if args.no_verify else ""),
           flush=True)
     run_gunicorn(lambda: app_from_environment(args.no_verify, store), args.host, args.port, args.workers)
     return 0

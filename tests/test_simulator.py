@@ -1,0 +1,155 @@
+"""The simulator's endpoints without a browser: served only by an unverified server, the same path as a POST to `/`,
+and bad input refused with a short 4xx reason that never quotes it."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from skill.handlers import build_skill
+from skill.server import app_from_environment, create_app
+from skill.verify import RequestVerifier
+
+
+def client(**kwargs):
+    return create_app(None, simulator=True, **kwargs).test_client()
+
+
+def post(test_client, path: str, payload: object, **kwargs):
+    return test_client.post(path, data=json.dumps(payload), content_type="application/json", **kwargs)
+
+
+def test_a_verifying_server_never_serves_the_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALEXA_SKILL_ID", "amzn1.ask.skill.test")
+    production = app_from_environment(no_verify=False).test_client()
+    for path in ("/simulator", "/simulator/static/simulator.js"):
+        assert production.get(path).status_code == 404
+    assert post(production, "/simulator/api/turn", {"utterance": "next"}).status_code in (404, 405)
+    with pytest.raises(ValueError, match="only by an unverified"):
+        create_app(RequestVerifier(frozenset({"amzn1.ask.skill.test"})), simulator=True)
+    assert create_app(None).test_client().get("/simulator").status_code == 404  # off unless asked for
+
+
+def test_no_verify_serves_the_page_and_its_assets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALEXA_SKILL_ID", raising=False)
+    local = app_from_environment(no_verify=True).test_client()
+    page = local.get("/simulator")
+    assert page.status_code == 200 and b'<label for="utterance">' in page.data
+    assert local.get("/simulator/static/simulator.js").status_code == 200
+    assert local.get("/simulator/static/simulator.css").status_code == 200
+    # Not from another machine, whatever mounted the app.
+    assert local.get("/simulator", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 404
+    # Nor to a page on another name that re-resolves to loopback (DNS rebinding).
+    assert local.get("/simulator", headers={"Host": "attacker.example:5000"}).status_code == 404
+    assert local.get("/simulator", headers={"Host": "[::1]:5000"}).status_code == 200
+
+
+def test_turns_keep_the_session_the_page_sends_back() -> None:
+    test_client = client()
+    first = post(test_client, "/simulator/api/turn", {"utterance": "what do i do for a hamstring cramp"}).get_json()
+    assert first["turn"]["intent"] == "TreatmentIntent" and first["turn"]["request"]["session"]["new"] is True
+    second = post(test_client, "/simulator/api/turn", {"session": first["session"], "utterance": "next"}).get_json()
+    assert second["turn"]["step"] == 2 and second["turn"]["request"]["session"]["new"] is False
+    assert second["session"]["id"] == first["session"]["id"]
+    touch = post(test_client, "/simulator/api/turn", {"session": second["session"], "device": "screen",
+                                                     "touch": "previous", "token": "hamstring.step"}).get_json()
+    assert touch["turn"]["request"]["request"]["type"] == "Alexa.Presentation.APL.UserEvent"
+    assert touch["turn"]["step"] == 1 and touch["turn"]["directives"][0]["token"] == "hamstring.step"
+    ended = post(test_client, "/simulator/api/turn", {"session": touch["session"], "end": True}).get_json()
+    assert ended["turn"]["request"]["request"]["type"] == "SessionEndedRequest" and ended["session"]["id"] is None
+
+
+def test_the_configured_skill_id_is_checked_as_on_the_endpoint() -> None:
+    test_client = client(skill_ids=frozenset({"amzn1.ask.skill.mine"}))
+    answer = post(test_client, "/simulator/api/turn", {"utterance": "what causes hamstring cramps"}).get_json()
+    assert answer["turn"]["request"]["session"]["application"]["applicationId"] == "amzn1.ask.skill.mine"
+
+
+SECRET = "zq-secret-zq"
+DEEP: object = SECRET
+for _ in range(40):
+    DEEP = [DEEP]
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"utterance": ""}, 400),
+    ({"utterance": "   \t"}, 400),
+    ({"utterance": 42}, 400),
+    ({}, 400),
+    ({"utterance": SECRET * 40}, 413),
+    ({"utterance": "next", "device": SECRET}, 400),
+    ({"utterance": "next", "session": {"id": SECRET, "attributes": {}}}, 400),
+    ({"utterance": "next", "session": {"id": "amzn1.echo-api.session.x", "attributes": [SECRET]}}, 400),
+    # Checked by the endpoint's own envelope checks (skill.envelope): JSON deeper than Alexa ever sends.
+    ({"utterance": "next", "session": {"id": "amzn1.echo-api.session.x", "attributes": {"a": DEEP}}}, 400),
+    ({"touch": SECRET}, 400),
+    ({"touch": "next"}, 409),
+    ({"end": True}, 409),
+    ([SECRET], 400),
+])
+def test_bad_turns_are_short_4xx_reasons(payload: object, status: int) -> None:
+    answer = post(client(), "/simulator/api/turn", payload)
+    assert answer.status_code == status, answer.get_json()
+    assert set(answer.get_json()) == {"error"} and SECRET not in answer.get_data(as_text=True)
+
+
+def test_bad_bodies() -> None:
+    test_client = client()
+    assert test_client.post("/simulator/api/turn", data="x", content_type="text/plain").status_code == 415
+    assert test_client.post("/simulator/api/turn", data=b"\xff{", content_type="application/json").status_code == 400
+    assert test_client.post("/simulator/api/turn", data="[" * 100_000,
+                            content_type="application/json").status_code == 413
+    assert test_client.post("/simulator/api/turn", data="[" * 10_000,
+                            content_type="application/json").status_code == 400
+
+
+@pytest.mark.parametrize(("audio", "status"), [
+    (None, 400),
+    ("not base64!", 400),
+    (base64.b64encode(b"hello, this is not a recording").decode(), 400),
+    (base64.b64encode(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk").decode(), 400),
+])
+def test_bad_recordings(audio: object, status: int) -> None:
+    answer = post(client(), "/simulator/api/voice", {"audio": audio})
+    assert answer.status_code == status and set(answer.get_json()) == {"error"}
+
+
+def test_a_recording_over_the_limit_is_refused_before_recognition() -> None:
+    pytest.importorskip("soundfile")
+    import io
+
+    import numpy as np
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(8000 * 20, dtype="<i2"), 8000, format="WAV", subtype="PCM_16")
+    answer = post(client(), "/simulator/api/voice", {"audio": base64.b64encode(buffer.getvalue()).decode()})
+    assert answer.status_code == 413 and "15 s" in answer.get_json()["error"]
+
+
+def test_forget_clears_the_saved_place(tmp_path) -> None:
+    from skill.store import choose_store
+
+    skill = build_skill(choose_store(str(tmp_path / "state.sqlite3"), False, {}))
+    from functools import partial
+
+    from skill.invoke import invoke_checked
+
+    test_client = create_app(None, skill=partial(invoke_checked, skill=skill), simulator=True,
+                             store=skill.persistence_adapter).test_client()
+    turn = post(test_client, "/simulator/api/turn", {"utterance": "what do i do for a hamstring cramp"}).get_json()
+    assert turn["turn"]["persisted"]["position"] == 1
+    assert post(test_client, "/simulator/api/forget", {}).get_json() == {"persisted": {}}
+    assert post(client(), "/simulator/api/forget", {}).status_code == 409  # no store
+
+
+def test_typed_answers_can_be_spoken_too() -> None:
+    pytest.importorskip("pyttsx3")
+    answer = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps", "speak": True})
+    data = answer.get_json()
+    assert answer.status_code == 200
+    assert data["audio_note"] is None and base64.b64decode(data["audio"])[:4] == b"RIFF"
+    quiet = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps"}).get_json()
+    assert "audio" not in quiet
