@@ -24,7 +24,7 @@ from intents.matcher import Match
 from skill.conversation import Conversation, TurnRecord
 
 from .audio import AudioChunk, read_wav
-from .confidence import CONFIRM_AT, Outcome, combined_confidence, decide
+from .confidence import DEFAULT_THRESHOLDS, Outcome, Thresholds, combined_confidence, decide
 from .engines import NOTHING, Engine, Transcript, transcribe
 from .noise import NoiseFrontEnd
 from .tts import Speaker
@@ -78,8 +78,9 @@ class _Pending:
 class Assistant:
     def __init__(self, engine: Engine | None, speaker: Speaker | None, *, as_json: bool = False,
                  out: TextIO = sys.stdout, tts_out: Path | None = None, conversation: Conversation | None = None,
-                 noise: NoiseFrontEnd | None = None):
+                 noise: NoiseFrontEnd | None = None, thresholds: Thresholds = DEFAULT_THRESHOLDS):
         self.engine = engine
+        self.thresholds = thresholds
         self.noise = noise
         self.pending: _Pending | None = None
         self.speaker = speaker
@@ -105,18 +106,17 @@ class Assistant:
         timings.nlu_ms = (time.perf_counter() - started) * 1000
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            sure = match is not None and combined_confidence(heard, match) >= CONFIRM_AT
+            sure = match is not None and combined_confidence(heard, match) >= self.thresholds.confirm_at
             if sure and match is not None and match.intent == YES:
                 return self._send(pending.request, pending.transcript, timings, source, pending.confidence)
             if sure and match is not None and match.intent == NO:
                 return self._local("ask_again", heard, timings, source, Outcome.REJECT, "ask_again")
             # Anything else is a new question, judged on its own.
         if match is None:  # a launch phrase, or nothing heard
-            decision_outcome = Outcome.ANSWER if heard.text and heard.confidence >= CONFIRM_AT else Outcome.REJECT
-            if decision_outcome is Outcome.ANSWER:
+            if heard.text and heard.confidence >= self.thresholds.confirm_at:
                 return self._send(request, heard.text, timings, source, heard.confidence)
             return self._local("not_caught", heard, timings, source, Outcome.REJECT)
-        decision = decide(heard, match)
+        decision = decide(heard, match, self.thresholds)
         if decision.outcome is Outcome.ANSWER:
             return self._send(request, heard.text, timings, source, decision.confidence)
         if decision.outcome is Outcome.CONFIRM:

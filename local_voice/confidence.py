@@ -22,6 +22,15 @@ CONFIRM_AT = 0.12  # ...at or above which we ask "did you ask ...?" (ratio >= -2
 METHOD_WEIGHT = {"template": 1.0, "red_flag": 1.0, "open": 0.9, "spotted": 0.85, "similar": 0.7, "none": 0.0}
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    answer_at: float = ANSWER_AT
+    confirm_at: float = CONFIRM_AT
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 class Outcome(str, Enum):
     ANSWER = "answer"
     CONFIRM = "confirm"
@@ -44,14 +53,10 @@ def combined_confidence(transcript: Transcript, match: Match) -> float:
     return round(max(0.0, min(1.0, transcript.confidence * weight)), 3)
 
 
-def decide(transcript: Transcript, match: Match, *, launch: bool = False) -> Decision:
-    """`launch`: the transcript opens the skill ("hamstring helper"), which the matcher does not read as an intent."""
-    if launch:
-        confidence = round(transcript.confidence, 3)
-    else:
-        confidence = combined_confidence(transcript, match)
-    if confidence >= ANSWER_AT:
+def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
+    confidence = combined_confidence(transcript, match)
+    if confidence >= thresholds.answer_at:
         return Decision(Outcome.ANSWER, confidence, match)
-    if match.intent == RED_FLAG_INTENT or confidence >= CONFIRM_AT:
+    if match.intent == RED_FLAG_INTENT or confidence >= thresholds.confirm_at:
         return Decision(Outcome.CONFIRM, confidence, match)
     return Decision(Outcome.REJECT, confidence, match)
