@@ -18,6 +18,7 @@ import pytest
 from intents.language import load_language
 from local_voice.assistant import Assistant
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
+from local_voice.confidence import Thresholds
 from local_voice.engines import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
 from local_voice.grammar import jsgf, vosk_phrases
 from local_voice.models import DownloadError, download
@@ -29,6 +30,7 @@ from .voice_support import espeak_available, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
 UTTERANCES = load_data("voice_utterances.yaml")
+ANSWER_ALL = Thresholds(answer_at=0.0, confirm_at=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +165,8 @@ def test_microphone_loop(sphinx, tmp_path, source_class, hears_itself):
     clips = [speak_pcm(t, tmp_path) for t in ("what do i do for a hamstring cramp", "next", "stop", "help")]
     source = source_class(clips)
     speaker = EchoingSpeaker(source, tmp_path)
-    assistant = Assistant(sphinx, speaker, out=io.StringIO())
+    # Every turn answered (no confirmation band): this test is about self-hearing, not about confidence.
+    assistant = Assistant(sphinx, speaker, out=io.StringIO(), thresholds=ANSWER_ALL)
     assistant.listen(source)
     if hears_itself:
         assert source.heard_echo_frames > 0
@@ -185,13 +188,14 @@ def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
     assert main(["voice", "--no-tts"]) == 0
     captured = capsys.readouterr()
     assert "CausesIntent" not in captured.err and "stopped" in captured.err
-    assert "usual suspects" in captured.out and "Traceback" not in captured.err
+    # Answered, or (the first utterance after start-up being the least sure) checked first.
+    assert ("usual suspects" in captured.out or "Did you ask" in captured.out) and "Traceback" not in captured.err
 
 
 def test_push_to_talk_waits_for_enter(sphinx, tmp_path):
     clips = [speak_pcm(t, tmp_path) for t in ("what causes hamstring cramps", "goodbye")]
     presses = []
-    assistant = Assistant(sphinx, None, out=io.StringIO())
+    assistant = Assistant(sphinx, None, out=io.StringIO(), thresholds=ANSWER_ALL)
     assistant.listen(ScriptedSource(clips), push_to_talk=True, wait_for_enter=lambda: presses.append(1))
     assert len(presses) == 2 and assistant.turns[-1].record.end_session
 
