@@ -266,13 +266,6 @@ def main(argv: list[str] | None = None) -> int:
     tasks = tasks_for(dev, templates, args.families, args.conditions)
     print(f"{len(tasks)} decodes ({len(dev)} dev items, {len(templates)} templates; families "
           f"{', '.join(args.families)}; prepared in {time.perf_counter() - started:.0f} s)", flush=True)
-    results: dict[str, list[dict]] = {}
-    walls: dict[str, float] = {}
-    for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
-        started = time.perf_counter()
-        with multiprocessing.Pool(args.workers, initializer=_init, initargs=(args.engine, setting == "on")) as pool:
-            results[setting] = pool.map(_run, tasks, chunksize=4)
-        walls[setting] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         from local_voice.audio import AudioChunk, write_wav
 
@@ -280,8 +273,12 @@ def main(argv: list[str] | None = None) -> int:
         write_wav(probe, AudioChunk.from_samples(synthesize(dev[0]["text"], args.families[0])).audio)
         memory = app_peak_memory_mb(probe)
     skill_ms, tts_ms = skill_and_tts_ms([d["text"] for d in dev[:40]])
-    for setting, rows in results.items():
-        report(rows, args, setting, walls[setting], memory, skill_ms, tts_ms, len(dev))
+    # Each setting is reported as soon as it is done: a long run interrupted still leaves what it measured.
+    for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
+        started = time.perf_counter()
+        with multiprocessing.Pool(args.workers, initializer=_init, initargs=(args.engine, setting == "on")) as pool:
+            rows = pool.map(_run, tasks, chunksize=2)
+        report(rows, args, setting, time.perf_counter() - started, memory, skill_ms, tts_ms, len(dev))
     return 0
 
 

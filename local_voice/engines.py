@@ -90,6 +90,8 @@ class _SphinxStream:
 
     def accept(self, chunk: AudioChunk) -> bool:
         chunk.check_pipeline_format()
+        if not chunk.audio:  # a stage may hand on nothing (the noise front end holds back a partial 10 ms)
+            return False
         decoder = self.engine._decoder
         if not self.started:
             decoder.start_utt()
@@ -229,6 +231,8 @@ class _VoskStream:
 
     def accept(self, chunk: AudioChunk) -> bool:
         chunk.check_pipeline_format()
+        if not chunk.audio:
+            return False
         if self.recognizer.AcceptWaveform(chunk.audio):  # Vosk's own endpoint: a pause closed a phrase
             self._keep(self.recognizer.Result())
             return True
