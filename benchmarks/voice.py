@@ -1,19 +1,28 @@
-"""Offline voice benchmark: intent accuracy per SNR and noise, real-time factor, latency, peak memory.
+"""Offline voice benchmark: what the assistant does with spoken questions, per synthesizer family, noise and SNR.
 
-    python -m benchmarks.voice [--engine pocketsphinx] [--voices en-us en-gb en-us+f2] [--workers 2] [--stride K]
+    python -m benchmarks.voice [--engine pocketsphinx] [--families espeak flite] [--workers 2] [--noise on|off|both]
+                               [--stride K] [--conditions clean babble18 ...]
 
-Speech: every dev utterance (tests/data/dev_utterances.yaml, paraphrases and out-of-domain requests) spoken by each
-espeak-ng voice, plus the template sentences (tests/data/sentences.yaml) clean. Noise is mixed the way Picovoice's
-speech-to-intent benchmark mixes it: the noise is scaled so that the ratio of the peak 2048-sample frame energy of
-the speech to that of the noise is the SNR. Noises: babble (other utterances of other voices, summed) and pink
-noise. Accuracy: the intent the matcher finds in the transcript equals the label (out-of-domain must be rejected).
-Latency: end of speech to the start of the spoken answer = finishing the transcript + matching + the skill +
-synthesizing the answer's first sentence. Writes benchmarks/out/voice.png and voice.json.
+Speech: every item of the dev sets (tests/data/dev_utterances.yaml: topics, paraphrases and out-of-domain requests;
+dev_answers.yaml: specific questions, some said after earlier turns, which are typed as context) and the template
+sentences (tests/data/sentences.yaml, the in-grammar set), each spoken by two synthesizer families: espeak-ng
+(formant) and flite (diphone/cluster unit, voice slt). Synthesis is cached in .cache/voice-bench. Noise is mixed the
+way Picovoice's speech-to-intent benchmark mixes it: scaled so that the ratio of the peak 2048-sample frame energy of
+the speech to that of the noise is the SNR. Noises: babble (other utterances of the same family, summed) and pink.
+
+Per condition: in-grammar accuracy (templates: the intent heard is right), paraphrase accuracy (dev items in domain:
+the candidate is right, whatever the outcome), out-of-domain rejection (not answered with a domain answer), and the
+three outcomes of the whole dev set: answered right, confirmed or asked again, answered wrong. Plus real-time factor,
+end-of-speech-to-answer latency and peak memory. Writes benchmarks/out/voice.png and voice.json (with every row, so
+the thresholds can be re-tuned offline: `--tune` prints the sweep from the last voice.json).
+Thresholds are tuned on these dev sets only; the held-out sets are never spoken here.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import multiprocessing
 import resource
@@ -23,16 +32,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
+CACHE = ROOT / ".cache" / "voice-bench"
 SNRS = (24, 18, 12, 6)
 NOISES = ("babble", "pink")
+CONDITIONS = ("clean",) + tuple(f"{noise}{snr}" for noise in NOISES for snr in SNRS)
 FRAME = 2048
-TARGETS = {"clean": 0.98, "mean_6_24": 0.976, "snr6": 0.93, "latency_ms": 300, "memory_mb": 300}
+FAMILIES = {
+    "espeak": ["espeak-ng", "-v", "en-us", "-s", "160", "-w", "{out}", "{text}"],
+    "flite": ["flite", "-voice", "slt", "-t", "{text}", "-o", "{out}"],
+}
+TARGETS = {"in_grammar_clean": 0.98, "in_grammar_noisy": 0.95, "ood_clean": 0.90, "ood_6": 0.80,
+           "wrong_clean": 0.05, "wrong_noisy": 0.10, "right_or_confirmed_clean": 0.90, "latency_ms": 300,
+           "memory_mb": 300}
 
 
 def peak_frame_energy(x: np.ndarray) -> float:
@@ -66,65 +84,88 @@ def babble(pool: list[np.ndarray], n: int, seed: int, talkers: int = 5) -> np.nd
     return out / talkers
 
 
+def synthesize(text: str, family: str) -> np.ndarray:
+    """Cached per family and text; padded with the little quiet a microphone's VAD hands over."""
+    from local_voice.audio import read_wav
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{family}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.wav"
+    if not path.exists():
+        partial = path.with_suffix(".part.wav")
+        command = [arg.format(out=partial, text=text) for arg in FAMILIES[family]]
+        subprocess.run(command, check=True, capture_output=True)
+        partial.rename(path)
+    pad = np.zeros(int(0.3 * 16000), dtype=np.float32)
+    return np.concatenate([pad, read_wav(path).samples(), pad])
+
+
 # -- workers ---------------------------------------------------------------------------------------------------------
-_engine = None
-_matcher = None
+_engine: Any = None
+_noise_on = False
 
 
-def _init(engine_name: str) -> None:
-    global _engine, _matcher
-    from intents.matcher import default_matcher
+def _init(engine_name: str, noise_on: bool) -> None:
+    global _engine, _noise_on
     from local_voice.engines import choose_engine
 
     _engine = choose_engine(engine_name)
-    _matcher = default_matcher()
+    _noise_on = noise_on
     _decode(np.zeros(16000, dtype=np.float32))  # first-utterance priming is start-up cost, not per-turn cost
 
 
-def _decode(samples: np.ndarray) -> tuple[str, float, float]:
-    """Streams 30 ms frames as a microphone would; returns transcript, total decode s, and finalize ms."""
-    from local_voice.audio import to_pcm16
+def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
+    """Streams 30 ms frames as a microphone would; returns the Transcript, total decode s, and finalize ms."""
+    from local_voice.audio import AudioChunk
+    from local_voice.noise import NoiseFrontEnd
 
-    pcm = to_pcm16(samples)
+    audio = AudioChunk.from_samples(samples)
     assert _engine is not None, "_init was not called"
     stream = _engine.stream()
+    front = NoiseFrontEnd() if _noise_on else None
     started = time.perf_counter()
-    for start in range(0, len(pcm), 960):
-        stream.accept(pcm[start : start + 960])
+    for frame in audio.split(0.03):
+        stream.accept(front.process(frame) if front is not None else frame)
     finishing = time.perf_counter()
-    text = stream.final()
+    heard = stream.final()
     done = time.perf_counter()
-    return text, done - started, (done - finishing) * 1000
+    return heard, done - started, (done - finishing) * 1000
 
 
 def _run(task: tuple) -> dict:
-    key, samples, intent = task
-    text, decode_s, final_ms = _decode(samples)
+    """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
+    turns typed first in the same session."""
+    from benchmarks.understanding import expected_label, given_label, is_correct, kind_of
+    from local_voice.assistant import Assistant, Timings
+
+    key, samples, item = task
+    heard, decode_s, final_ms = _decode(samples)
+    assistant = Assistant(None, None, out=io.StringIO())
+    for earlier in item.get("context", []):
+        assistant.respond(earlier, Timings())
     started = time.perf_counter()
-    assert _matcher is not None, "_init was not called"
-    found = _matcher.match(text).intent
+    turn = assistant.hear(heard, Timings())
     nlu_ms = (time.perf_counter() - started) * 1000
-    return {"key": key, "ok": found == intent, "text": text, "found": found, "intent": intent,
+    expected = expected_label(item)
+    kind = kind_of(expected)
+    # The candidate: what we answered, or what we asked about (sent as if confirmed, to score it).
+    record = turn.record
+    if turn.outcome == "confirm" and assistant.pending is not None:
+        record = assistant.conversation.send(assistant.pending.request, heard.text)
+    candidate_ok = turn.outcome != "reject" and bool(is_correct(kind, expected, given_label(record), record))
+    answered_ok = turn.outcome == "answer" and candidate_ok
+    ood = kind == "out_of_domain"
+    if ood:
+        # Out of domain: right when not answered with a domain answer (rejected, or the skill's own fallback).
+        candidate_ok = turn.outcome == "reject" or given_label(record) == expected
+        answered_ok = turn.outcome == "reject" or (turn.outcome == "answer" and given_label(turn.record) == expected)
+    return {"key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
+            "acoustic": heard.confidence, "outcome": turn.outcome, "kind": kind, "expected": expected,
+            "given": given_label(record), "candidate_ok": candidate_ok, "answered_ok": answered_ok,
             "audio_s": len(samples) / 16000, "decode_s": decode_s, "final_ms": final_ms, "nlu_ms": nlu_ms,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 # -- main ------------------------------------------------------------------------------------------------------------
-def synthesize(items: list[dict], voices: list[str], folder: Path) -> dict[tuple[int, str], np.ndarray]:
-    from local_voice.audio import from_pcm16, load_wav
-
-    out = {}
-    for index, item in enumerate(items):
-        for voice in voices:
-            path = folder / f"{index}-{voice.replace('+', '_')}.wav"
-            subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(path), item["text"]], check=True,
-                           capture_output=True)
-            audio = from_pcm16(load_wav(path))
-            pad = np.zeros(int(0.3 * 16000), dtype=np.float32)  # a microphone's VAD hands over a little quiet
-            out[(index, voice)] = np.concatenate([pad, audio, pad])
-    return out
-
-
 def skill_and_tts_ms(samples: list[str]) -> tuple[float, float]:
     """The skill's turn time and the time to synthesize an answer's first sentence (the start of speech)."""
     from local_voice.tts import make_speaker
@@ -162,122 +203,203 @@ def app_peak_memory_mb(wav: Path) -> float:
     return int(out.strip()) / 1024
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="auto")
-    parser.add_argument("--voices", nargs="+", default=["en-us", "en-gb", "en-us+f2"])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--stride", type=int, default=1, help="every K-th dev utterance only (a shorter run)")
-    args = parser.parse_args(argv)
-    if len(args.voices) < 3:
-        print("note: the benchmark's definition asks for at least three voices", file=sys.stderr)
-    dev = yaml.safe_load((ROOT / "tests" / "data" / "dev_utterances.yaml").read_text())[:: args.stride]
+def load_items(stride: int) -> tuple[list[dict], list[dict]]:
+    data = ROOT / "tests" / "data"
+    dev = (yaml.safe_load((data / "dev_utterances.yaml").read_text(encoding="utf-8"))
+           + yaml.safe_load((data / "dev_answers.yaml").read_text(encoding="utf-8")))[::stride]
     templates = [{"text": s, "intent": case["intent"]["name"]}
-                 for case in yaml.safe_load((ROOT / "tests" / "data" / "sentences.yaml").read_text())["tests"]
-                 for s in case["sentences"] if not any(ch.isdigit() for ch in s)]
+                 for case in yaml.safe_load((data / "sentences.yaml").read_text(encoding="utf-8"))["tests"]
+                 for s in case["sentences"] if not any(ch.isdigit() for ch in s)][::stride]
+    return dev, templates
+
+
+def tasks_for(dev: list[dict], templates: list[dict], families: list[str], conditions: list[str]) -> list[tuple]:
+    tasks = []
+    for family in families:
+        speech = [synthesize(item["text"], family) for item in dev]
+        for index, audio in enumerate(speech):
+            for condition in conditions:
+                if condition == "clean":
+                    mixed = audio
+                else:
+                    noise_name = condition.rstrip("0123456789")
+                    snr = int(condition[len(noise_name) :])
+                    seed = int(hashlib.sha1(f"{index}{family}{condition}".encode()).hexdigest()[:8], 16)
+                    others = [a for i, a in enumerate(speech) if i != index]
+                    noise = (babble(others, len(audio), seed) if noise_name == "babble"
+                             else pink_noise(len(audio), seed))
+                    mixed = mix(audio, noise, snr)
+                tasks.append(((family, condition, "dev", index), mixed.astype(np.float32), dev[index]))
+        for index, item in enumerate(templates):
+            audio = synthesize(item["text"], family)
+            for condition in conditions:
+                if condition != "clean" and condition not in ("babble12", "pink12"):
+                    continue  # the in-grammar set: clean, and 12 dB of each noise for its noisy figure
+                mixed = audio
+                if condition != "clean":
+                    seed = int(hashlib.sha1(f"t{index}{family}{condition}".encode()).hexdigest()[:8], 16)
+                    noise = pink_noise(len(audio), seed) if condition.startswith("pink") else babble(
+                        [synthesize(d["text"], family) for d in dev[:12]], len(audio), seed)
+                    mixed = mix(audio, noise, 12)
+                tasks.append(((family, condition, "template", index), mixed.astype(np.float32),
+                              {"text": item["text"], "intent": item["intent"]}))
+    return tasks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--engine", default="auto")
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--noise", choices=["on", "off", "both"], default="off",
+                        help="the WebRTC noise front end (both: run twice and compare)")
+    parser.add_argument("--stride", type=int, default=1, help="every K-th item only (a shorter, partial run)")
+    parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
+    args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.tune:
+        tune(json.loads((OUT / "voice.json").read_text())["rows"])
+        return 0
+    dev, templates = load_items(args.stride)
+    started = time.perf_counter()
+    tasks = tasks_for(dev, templates, args.families, args.conditions)
+    print(f"{len(tasks)} decodes ({len(dev)} dev items, {len(templates)} templates; families "
+          f"{', '.join(args.families)}; prepared in {time.perf_counter() - started:.0f} s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        speech = synthesize(dev, args.voices, Path(tmp))
-        (Path(tmp) / "templates").mkdir()
-        template_speech = synthesize(templates, args.voices[:1], Path(tmp) / "templates")
-        print(f"synthesized {len(speech) + len(template_speech)} utterances in {time.perf_counter() - started:.0f} s",
-              flush=True)
-        tasks = []
-        for (index, voice), audio in speech.items():
-            tasks.append((("clean", 0, index, voice), audio, dev[index]["intent"]))
-            for noise_name in NOISES:
-                for snr in SNRS:
-                    seed = hash((index, voice, noise_name, snr)) % (2**32)
-                    others = [a for (i, v), a in speech.items() if i != index and v != voice]
-                    noise = babble(others, len(audio), seed) if noise_name == "babble" else pink_noise(len(audio), seed)
-                    tasks.append(((noise_name, snr, index, voice), mix(audio, noise, snr), dev[index]["intent"]))
-        for (index, voice), audio in template_speech.items():
-            tasks.append((("templates", 0, index, voice), audio, templates[index]["intent"]))
-        started = time.perf_counter()
-        with multiprocessing.Pool(args.workers, initializer=_init, initargs=(args.engine,)) as pool:
-            results = pool.map(_run, tasks, chunksize=8)
-        wall = time.perf_counter() - started
-        memory = app_peak_memory_mb(Path(tmp) / "0-en-us.wav")
+        from local_voice.audio import AudioChunk, write_wav
+
+        probe = Path(tmp) / "probe.wav"
+        write_wav(probe, AudioChunk.from_samples(synthesize(dev[0]["text"], args.families[0])).audio)
+        memory = app_peak_memory_mb(probe)
     skill_ms, tts_ms = skill_and_tts_ms([d["text"] for d in dev[:40]])
-    report(results, args, wall, memory, skill_ms, tts_ms)
+    # Each setting is reported as soon as it is done: a long run interrupted still leaves what it measured.
+    for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
+        started = time.perf_counter()
+        with multiprocessing.Pool(args.workers, initializer=_init, initargs=(args.engine, setting == "on")) as pool:
+            rows = pool.map(_run, tasks, chunksize=2)
+        report(rows, args, setting, time.perf_counter() - started, memory, skill_ms, tts_ms, len(dev))
     return 0
 
 
-def _accuracy(rows: list[dict]) -> float:
-    return sum(r["ok"] for r in rows) / len(rows) if rows else float("nan")
+def _rate(rows: list[dict], field: str) -> float:
+    return sum(bool(r[field]) for r in rows) / len(rows) if rows else float("nan")
 
 
-def report(results: list[dict], args, wall: float, memory: float, skill_ms: float, tts_ms: float) -> None:
+def summarize(rows: list[dict]) -> dict[str, float]:
+    dev = [r for r in rows if r["key"][2] == "dev"]
+    in_domain = [r for r in dev if r["kind"] != "out_of_domain"]
+    ood = [r for r in dev if r["kind"] == "out_of_domain"]
+    return {
+        "in_grammar": _rate([r for r in rows if r["key"][2] == "template"], "candidate_ok"),
+        "paraphrase": _rate(in_domain, "candidate_ok"),
+        "ood_rejected": _rate(ood, "answered_ok"),
+        "answered_right": _rate(dev, "answered_ok"),
+        "confirmed_or_asked": sum(r["outcome"] in ("confirm", "reject") and not (r["kind"] == "out_of_domain"
+                                                                                and r["outcome"] == "reject")
+                                  for r in dev) / max(1, len(dev)),
+        "answered_wrong": sum(r["outcome"] == "answer" and not r["answered_ok"] for r in dev) / max(1, len(dev)),
+        "n": len(dev),
+    }
+
+
+def report(rows: list[dict], args, setting: str, wall: float, memory: float, skill_ms: float, tts_ms: float,
+           dev_count: int) -> None:
     from local_voice.engines import choose_engine
 
     engine = choose_engine(args.engine).description
-    by = lambda kind, snr=0: [r for r in results if r["key"][0] == kind and r["key"][1] == snr]  # noqa: E731
-    clean = _accuracy(by("clean"))
-    table = {"clean": clean}
-    for noise in NOISES:
-        for snr in SNRS:
-            table[f"{noise} {snr} dB"] = _accuracy(by(noise, snr))
-    per_snr = {snr: _accuracy(by("babble", snr) + by("pink", snr)) for snr in SNRS}
-    mean_noisy = statistics.mean(per_snr.values())
-    in_domain = [r for r in by("clean") if r["intent"] != "AMAZON.FallbackIntent"]
-    ood = [r for r in by("clean") if r["intent"] == "AMAZON.FallbackIntent"]
-    rtf = sum(r["decode_s"] for r in results) / sum(r["audio_s"] for r in results)
-    final_ms = statistics.median(r["final_ms"] for r in results)
-    nlu_ms = statistics.median(r["nlu_ms"] for r in results)
+    table: dict[str, dict[str, float]] = {}
+    for family in args.families:
+        for condition in args.conditions:
+            chosen = [r for r in rows if r["key"][0] == family and r["key"][1] == condition]
+            if chosen:
+                table[f"{family} {condition}"] = summarize(chosen)
+    rtf = sum(r["decode_s"] for r in rows) / sum(r["audio_s"] for r in rows)
+    final_ms = statistics.median(r["final_ms"] for r in rows)
+    nlu_ms = statistics.median(r["nlu_ms"] for r in rows)
     latency = final_ms + nlu_ms + skill_ms + tts_ms
-    print(f"engine: {engine}; voices: {', '.join(args.voices)}; dev stride {args.stride}; "
-          f"{len(results)} decodes in {wall:.0f} s")
-    print(f"{'condition':<18}{'intent accuracy':>16}")
-    print(f"{'templates (clean)':<18}{_accuracy(by('templates')):>15.1%}")
-    for name, value in table.items():
-        print(f"{name:<18}{value:>15.1%}")
-    print(f"{'mean 6-24 dB':<18}{mean_noisy:>15.1%}   per SNR (both noises): "
-          + ", ".join(f"{snr} dB {value:.1%}" for snr, value in per_snr.items()))
-    print(f"clean split: in-domain {_accuracy(in_domain):.1%} ({len(in_domain)}), "
-          f"out-of-domain rejected {_accuracy(ood):.1%} ({len(ood)})")
+    print(f"\nengine: {engine}; noise front end {setting}; {dev_count} dev items (stride {args.stride}); "
+          f"{len(rows)} decodes in {wall:.0f} s")
+    header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
+              f"{'n':>5}")
+    print(header)
+    for name, row in table.items():
+        print(f"{name:<18}{row['in_grammar']:>8.1%}{row['paraphrase']:>8.1%}{row['ood_rejected']:>8.1%}"
+              f"{row['answered_right']:>8.1%}{row['confirmed_or_asked']:>9.1%}{row['answered_wrong']:>8.1%}"
+              f"{row['n']:>5.0f}")
     print(f"real-time factor {rtf:.3f}; latency end of speech -> answer starts: {latency:.0f} ms "
-          f"(transcript {final_ms:.0f} + matcher {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence TTS "
-          f"{tts_ms:.0f}); peak memory of `hamstring voice` {memory:.0f} MB")
-    checks = {
-        "clean >= 98%": clean >= TARGETS["clean"],
-        "mean 6-24 dB >= 97.6%": mean_noisy >= TARGETS["mean_6_24"],
-        "6 dB >= 93%": per_snr[6] >= TARGETS["snr6"],
-        "latency <= 300 ms": latency <= TARGETS["latency_ms"],
-        "peak memory <= 300 MB": memory <= TARGETS["memory_mb"],
-    }
-    print("targets: " + "; ".join(f"{name} {'OK' if ok else 'MISSED'}" for name, ok in checks.items()))
-    misses = [r for r in by("clean") if not r["ok"]]
-    for row in misses[:15]:
-        print(f"  clean miss ({row['key'][3]}): expected {row['intent']}, heard {row['text']!r} -> {row['found']}")
-    (OUT / "voice.json").write_text(json.dumps({
-        "engine": engine, "voices": args.voices, "accuracy": table, "per_snr": per_snr, "mean_6_24": mean_noisy,
-        "templates_clean": _accuracy(by("templates")), "rtf": rtf, "latency_ms": latency, "memory_mb": memory,
-        "targets": checks}, indent=2))
-    plot(table, per_snr, engine)
+          f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
+          f"TTS {tts_ms:.0f}); peak memory of `hamstring voice` {memory:.0f} MB")
+    misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["answered_ok"]]
+    for miss in misses[:12]:
+        print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
+              f"{miss['given']} (expected {miss['expected']}, confidence {miss['confidence']:.2f})")
+    name = "voice.json" if setting == "off" else "voice-noise.json"
+    (OUT / name).write_text(json.dumps({
+        "engine": engine, "families": args.families, "noise": setting, "stride": args.stride, "table": table,
+        "rtf": rtf, "latency_ms": latency, "memory_mb": memory, "rows": rows}, indent=1))
+    plot(table, args.families, engine, setting)
 
 
-def plot(table: dict[str, float], per_snr: dict[int, float], engine: str) -> None:
+def tune(rows: list[dict]) -> None:
+    """Answered right / wrong / confirmed-or-asked on the dev rows for a grid of the two thresholds."""
+    dev = [r for r in rows if r["key"][2] == "dev"]
+    print(f"{'answer_at':>10}{'confirm_at':>11}{'right':>8}{'wrong':>8}{'asked':>8}{'OOD rej':>8}")
+    for answer_at in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for confirm_at in (0.05, 0.1, 0.2, 0.3):
+            if confirm_at >= answer_at:
+                continue
+            right = wrong = asked = ood_ok = ood = 0
+            for r in dev:
+                is_ood = r["kind"] == "out_of_domain"
+                answered = r["confidence"] >= answer_at
+                rejected = r["confidence"] < confirm_at and not r["given"].startswith("rf_")
+                ood += is_ood
+                if answered:
+                    ok = (r["given"] == r["expected"]) if is_ood else r["candidate_ok"]
+                    right += ok
+                    wrong += not ok
+                    ood_ok += is_ood and ok
+                elif rejected and is_ood:
+                    right += 1
+                    ood_ok += 1
+                else:
+                    asked += 1
+            n = max(1, len(dev))
+            print(f"{answer_at:>10.2f}{confirm_at:>11.2f}{right / n:>8.1%}{wrong / n:>8.1%}{asked / n:>8.1%}"
+                  f"{ood_ok / max(1, ood):>8.1%}")
+
+
+def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, setting: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for noise, marker in zip(NOISES, "os", strict=False):
-        axes.plot(SNRS, [100 * table[f"{noise} {snr} dB"] for snr in SNRS], marker=marker, label=noise)
-    axes.plot(SNRS, [100 * per_snr[snr] for snr in SNRS], "k--", label="mean of both")
-    axes.axhline(100 * table["clean"], color="green", linestyle=":", label=f"clean ({table['clean']:.1%})")
-    axes.axhline(97.6, color="grey", linestyle="-.", linewidth=0.8, label="Rhino's published mean (97.6%)")
-    axes.set_xlabel("SNR (dB)")
-    axes.set_ylabel("intent accuracy (%)")
-    axes.set_title(f"Hamstring Cramp Helper offline: {engine.split(' (')[0]}, dev utterances")
-    axes.set_xticks(SNRS)
-    axes.invert_xaxis()
-    axes.legend(loc="lower left", fontsize=8)
-    axes.grid(alpha=0.3)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for family, marker in zip(families, "os", strict=False):
+        for noise, style in zip(NOISES, ("-", "--"), strict=False):
+            points = [(snr, table.get(f"{family} {noise}{snr}")) for snr in SNRS]
+            xs = [snr for snr, row in points if row]
+            if not xs:
+                continue
+            for axis, field in zip(axes, ("answered_right", "answered_wrong"), strict=False):
+                axis.plot(xs, [100 * row[field] for _, row in points if row], marker=marker, linestyle=style,
+                          label=f"{family} {noise}")
+        clean = table.get(f"{family} clean")
+        if clean:
+            for axis, field in zip(axes, ("answered_right", "answered_wrong"), strict=False):
+                axis.axhline(100 * clean[field], linestyle=":", linewidth=0.8)
+    for axis, title in zip(axes, ("answered right (%)", "answered wrong (%)"), strict=False):
+        axis.set_xlabel("SNR (dB)")
+        axis.set_ylabel(title)
+        axis.set_xticks(SNRS)
+        axis.invert_xaxis()
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle(f"Hamstring Cramp Helper offline: {engine.split(' (')[0]}, dev sets, noise front end {setting}")
     figure.tight_layout()
-    figure.savefig(OUT / "voice.png", dpi=110)
+    figure.savefig(OUT / ("voice.png" if setting == "off" else "voice-noise.png"), dpi=110)
 
 
 if __name__ == "__main__":

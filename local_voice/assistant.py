@@ -1,7 +1,10 @@
-"""The offline assistant: audio -> recognizer -> matcher -> the same Alexa skill -> speech.
+"""The offline assistant: audio -> (noise front end) -> VAD -> recognizer -> matcher -> confidence -> the same Alexa
+skill -> speech.
 
-Every turn is a real Alexa request envelope through `skill.conversation.Conversation`, exactly as `hamstring chat`
-and Alexa itself would send it.
+Every answered turn is a real Alexa request envelope through `skill.conversation.Conversation`, exactly as
+`hamstring chat` and Alexa itself would send it. Turns the assistant is unsure of never reach the skill: it asks
+"did you ask ...?" or says it did not catch them (local_voice/confidence.py), and the session, with its treatment
+step, stays as it was.
 """
 
 from __future__ import annotations
@@ -9,23 +12,31 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import yaml
+
+from intents.matcher import Match
 from skill.conversation import Conversation, TurnRecord
 
-from .audio import SAMPLE_RATE, load_wav
-from .engines import Engine, transcribe
+from .audio import AudioChunk, read_wav
+from .confidence import DEFAULT_THRESHOLDS, Outcome, Thresholds, combined_confidence, decide
+from .engines import NOTHING, Engine, Transcript, transcribe
+from .noise import NoiseFrontEnd
 from .tts import Speaker
-from .vad import has_speech
+from .vad import SpeechAudio, SpeechEnded, SpeechStarted, VoiceActivity, has_speech
 
-# Voice activity: an utterance starts when 90% of a 0.3 s window is speech, and ends likewise on silence.
-VAD_WINDOW_S = 0.3
-VAD_RATIO = 0.9
-PREROLL_FRAMES = 10
+DIALOG = Path(__file__).with_name("dialog.yaml")
+YES, NO = "AMAZON.YesIntent", "AMAZON.NoIntent"
+
+
+@lru_cache(maxsize=1)
+def dialog() -> dict[str, list[str]]:
+    return yaml.safe_load(DIALOG.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -43,16 +54,35 @@ class VoiceTurn:
     transcript: str
     engine: str
     timings: Timings
+    confidence: float = 1.0  # 0-1; typed text is taken as said
+    confirm: str | None = None  # the candidate intent we asked about, when this turn is a "did you ask ...?"
+    outcome: str = Outcome.ANSWER.value  # answer (the skill replied), confirm, reject (not caught) or ask_again
 
     def to_json(self) -> dict:
         return self.record.to_json() | {"transcript": self.transcript, "engine": self.engine,
+                                        "confidence": round(self.confidence, 3), "confirm": self.confirm,
+                                        "outcome": self.outcome,
                                         "timings": {k: round(v, 3) for k, v in asdict(self.timings).items()}}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A request held back while we ask whether we heard it right."""
+
+    request: dict[str, Any]
+    transcript: str
+    match: Match
+    confidence: float
 
 
 class Assistant:
     def __init__(self, engine: Engine | None, speaker: Speaker | None, *, as_json: bool = False,
-                 out: TextIO = sys.stdout, tts_out: Path | None = None, conversation: Conversation | None = None):
+                 out: TextIO = sys.stdout, tts_out: Path | None = None, conversation: Conversation | None = None,
+                 noise: NoiseFrontEnd | None = None, thresholds: Thresholds = DEFAULT_THRESHOLDS):
         self.engine = engine
+        self.thresholds = thresholds
+        self.noise = noise
+        self.pending: _Pending | None = None
         self.speaker = speaker
         self.as_json = as_json
         self.out = out
@@ -62,14 +92,75 @@ class Assistant:
 
     # -- one turn -------------------------------------------------------------------------------------------------
     def respond(self, transcript: str, timings: Timings, source=None) -> VoiceTurn:
+        """Typed text: taken as said, always sent to the skill."""
         started = time.perf_counter()
-        # Nothing recognized: as on Alexa, a launch in a new session, the fallback in an open one.
+        # Nothing typed: as on Alexa, a launch in a new session, the fallback in an open one.
         request = self.conversation.understand(transcript)
         timings.nlu_ms = (time.perf_counter() - started) * 1000
+        return self._send(request, transcript, timings, source, 1.0)
+
+    def hear(self, heard: Transcript, timings: Timings, source=None) -> VoiceTurn:
+        """A recognized utterance: answered, checked ("did you ask ...?"), or not caught."""
+        started = time.perf_counter()
+        request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
+        timings.nlu_ms = (time.perf_counter() - started) * 1000
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            sure = match is not None and combined_confidence(heard, match) >= self.thresholds.confirm_at
+            if sure and match is not None and match.intent == YES:
+                return self._send(pending.request, pending.transcript, timings, source, pending.confidence)
+            if sure and match is not None and match.intent == NO:
+                return self._local("ask_again", heard, timings, source, Outcome.REJECT, "ask_again")
+            # Anything else is a new question, judged on its own.
+        if match is None:  # a launch phrase, or nothing heard
+            if heard.text and heard.confidence >= self.thresholds.confirm_at:
+                return self._send(request, heard.text, timings, source, heard.confidence)
+            return self._local("not_caught", heard, timings, source, Outcome.REJECT)
+        decision = decide(heard, match, self.thresholds)
+        if decision.outcome is Outcome.ANSWER:
+            return self._send(request, heard.text, timings, source, decision.confidence)
+        if decision.outcome is Outcome.CONFIRM:
+            self.pending = _Pending(request, heard.text, match, decision.confidence)
+            return self._local("confirm", heard, timings, source, Outcome.CONFIRM, confirm=match)
+        return self._local("not_caught", heard, timings, source, Outcome.REJECT, confidence=decision.confidence)
+
+    def _heard_as(self, transcript: str, match: Match) -> str:
+        """How to name the candidate back: the words heard when they are a sentence of ours, else the intent's own
+        sample phrasing (a paraphrase's transcript may not read well)."""
+        spec = self.conversation.matcher.language.intents.get(match.intent)
+        if match.method in ("template", "red_flag") or spec is None or not spec.canonical:
+            return transcript
+        return spec.canonical[0]
+
+    def _local(self, key: str, heard: Transcript, timings: Timings, source, outcome: Outcome,
+               label: str | None = None, confirm: Match | None = None, confidence: float | None = None) -> VoiceTurn:
+        """A turn the assistant answers itself; nothing is sent to the skill, so the session is untouched."""
+        variants = dialog()[key]
+        text = variants[len(self.turns) % len(variants)]
+        if confirm is not None:
+            text = text.format(heard=self._heard_as(heard.text, confirm))
+        attributes = self.conversation.attributes
+        record = TurnRecord(utterance=heard.text, intent=None, slots={}, topic=attributes.get("topic"),
+                            step=attributes.get("step"), answer=None, speech=text, ssml=f"<speak>{text}</speak>",
+                            reprompt=None, end_session=False, request={}, response={})
+        value = heard.confidence if confidence is None else confidence
+        turn = VoiceTurn(record, heard.text, self._engine_name(), timings, value,
+                         confirm.intent if confirm is not None else None, label or outcome.value)
+        return self._finish(turn, source)
+
+    def _send(self, request: dict[str, Any], transcript: str, timings: Timings, source, confidence: float
+              ) -> VoiceTurn:
         started = time.perf_counter()
         record = self.conversation.send(request, transcript)
         timings.skill_ms = (time.perf_counter() - started) * 1000
-        turn = VoiceTurn(record, transcript, self.engine.name if self.engine else "text", timings)
+        turn = VoiceTurn(record, transcript, self._engine_name(), timings, confidence)
+        return self._finish(turn, source)
+
+    def _engine_name(self) -> str:
+        return self.engine.name if self.engine else "text"
+
+    def _finish(self, turn: VoiceTurn, source) -> VoiceTurn:
+        record, timings = turn.record, turn.timings
         self._show(turn)
         timings.tts_ms = self._speak(record.speech, source)
         if self.as_json:
@@ -110,16 +201,23 @@ class Assistant:
 
     # -- front ends -----------------------------------------------------------------------------------------------
     def run_files(self, paths: Iterable[Path]) -> None:
-        """Each file is one utterance in a new session, like `hamstring ask`."""
+        """Each file is one utterance in a new session, like `hamstring ask`; except that a file answering a
+        "did you ask ...?" continues the session that asked it."""
         for path in paths:
-            pcm = load_wav(path)
+            audio = self.clean(read_wav(path))
             started = time.perf_counter()
             # No speech (a beep, silence): nothing recognized, rather than the grammar's nearest phrase.
-            transcript = transcribe(self._engine(), pcm) if has_speech(pcm) else ""
-            timings = Timings(audio_s=len(pcm) / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
-            self.conversation.close()
-            self.respond(transcript, timings)
-            self.conversation.close()
+            heard = transcribe(self._engine(), audio) if has_speech(audio) else NOTHING
+            timings = Timings(audio_s=audio.seconds, stt_ms=(time.perf_counter() - started) * 1000)
+            if self.pending is None:
+                self.conversation.close()
+            self.hear(heard, timings)
+            if self.pending is None:
+                self.conversation.close()
+
+    def clean(self, audio: AudioChunk) -> AudioChunk:
+        """The noise front end, when on."""
+        return self.noise.clip(audio) if self.noise is not None else audio
 
     def run_text(self, lines: Iterable[str]) -> None:
         """Typed questions, spoken answers; one session until it ends."""
@@ -131,44 +229,36 @@ class Assistant:
                 return
 
     def listen(self, source, push_to_talk: bool = False, wait_for_enter=input) -> None:
-        """Microphone loop: until the session ends (stop, cancel, goodbye) or the frames run out."""
-        import pocketsphinx
+        """Microphone loop: until the session ends (stop, cancel, goodbye) or the frames run out.
 
-        endpointer = pocketsphinx.Endpointer(window=VAD_WINDOW_S, ratio=VAD_RATIO, sample_rate=SAMPLE_RATE)
-        # The endpointer hands out speech a window late; the recognizer also wants the quiet just before it.
-        window = round(VAD_WINDOW_S / endpointer.frame_length)
-        recent: deque[bytes] = deque(maxlen=window + PREROLL_FRAMES)
-        stream, heard = None, 0
-        segment: list[bytes] = []  # this utterance's speech, for the is-it-speech check
+        Stages: source frames -> noise front end -> VAD events -> the recognizer, fed while the user speaks -> one
+        turn per utterance that held speech."""
+        vad = VoiceActivity()
+        stream = None
         if push_to_talk:
             wait_for_enter()
         try:
             for frame in source.frames():
-                recent.append(frame)
-                speech = endpointer.process(frame)
-                if speech is not None:
-                    if stream is None:
+                for event in vad.process(self.clean(frame)):
+                    if isinstance(event, SpeechStarted):
                         stream = self._engine().stream()
-                        for quiet in list(recent)[: max(0, len(recent) - window - 1)]:
-                            stream.accept(quiet)
-                    stream.accept(speech)
-                    segment.append(speech)
-                    heard += len(speech)
-                if stream is not None and not endpointer.in_speech:
-                    for quiet in list(recent)[-window:]:  # the quiet that ended it: decoders want a closing silence
-                        stream.accept(quiet)
-                    started = time.perf_counter()
-                    transcript = stream.final()
-                    timings = Timings(audio_s=heard / 2 / SAMPLE_RATE, stt_ms=(time.perf_counter() - started) * 1000)
-                    stream, heard = None, 0
-                    spoken, segment = has_speech(b"".join(segment)), []
-                    if not spoken:  # a beep or a door: not a turn; keep listening
-                        continue
-                    turn = self.respond(transcript, timings, source)
-                    if turn.record.end_session:
-                        return
-                    if push_to_talk:
-                        wait_for_enter()
+                        stream.accept(event.preroll)
+                    elif isinstance(event, SpeechAudio) and stream is not None:
+                        stream.accept(event.chunk)
+                    elif isinstance(event, SpeechEnded) and stream is not None:
+                        stream.accept(event.closing)  # decoders want a closing silence
+                        started = time.perf_counter()
+                        heard = stream.final()
+                        stream = None
+                        timings = Timings(audio_s=event.segment.seconds,
+                                          stt_ms=(time.perf_counter() - started) * 1000)
+                        if not event.spoken:  # a beep or a door: not a turn; keep listening
+                            continue
+                        turn = self.hear(heard, timings, source)
+                        if turn.record.end_session:
+                            return
+                        if push_to_talk:
+                            wait_for_enter()
         finally:
             if stream is not None:  # input ended or was interrupted mid-utterance: close the recognizer's utterance
                 stream.final()

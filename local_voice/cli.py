@@ -14,6 +14,7 @@ def cmd_voice(args: argparse.Namespace) -> int:
     from .assistant import Assistant
     from .audio import AudioError
     from .engines import EngineError, choose_engine
+    from .noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
     from .sources import MicrophoneSource, SourceError
     from .tts import SilentSpeaker, make_speaker
 
@@ -48,10 +49,16 @@ def cmd_voice(args: argparse.Namespace) -> int:
     conversation = _conversation(args)
     if conversation.store is not None:  # where the saved place lives; nothing to say when nothing is kept
         note(conversation_note(args))
+    noise = None
+    if engine is not None and (args.noise or ("on" if DEFAULT_NOISE else "off")) == "on":
+        try:
+            noise = NoiseFrontEnd()
+        except NoiseError as error:
+            raise CliError(str(error)) from None
     # Our turns go to the real stdout; anything a speech library prints goes to stderr, so --json stays parseable.
     out, sys.stdout = sys.stdout, sys.stderr
     assistant = Assistant(engine, None if args.no_tts else speaker, as_json=args.json, tts_out=tts_out, out=out,
-                          conversation=conversation)
+                          conversation=conversation, noise=noise)
     try:
         if args.input:
             assistant.run_files([Path(p) for p in args.input])

@@ -1,7 +1,7 @@
 """Where audio frames come from: the microphone (sounddevice), or WAV files standing in for it in tests.
 
-Frames are 30 ms of 16 kHz mono 16-bit PCM. `muted()` is used while the assistant speaks: frames captured then are
-dropped, so the assistant never hears itself.
+Frames are `AudioChunk`s of 30 ms, 16 kHz mono 16-bit PCM. `muted()` is used while the assistant speaks: frames
+captured then are dropped, so the assistant never hears itself.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import queue
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk
 
 FRAME_SAMPLES = 480  # 30 ms, a frame size the VAD accepts
-FRAME_BYTES = FRAME_SAMPLES * 2
+FRAME_BYTES = FRAME_SAMPLES * SAMPLE_WIDTH
 
 
 class SourceError(Exception):
@@ -59,7 +59,7 @@ class MicrophoneSource(_Mutable):
         if not self._muted:
             self._queue.put(bytes(data))
 
-    def frames(self) -> Iterator[bytes]:
+    def frames(self) -> Iterator[AudioChunk]:
         try:
             stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, blocksize=FRAME_SAMPLES, dtype="int16",
                                              channels=1, callback=self._callback, device=self._device)
@@ -67,7 +67,7 @@ class MicrophoneSource(_Mutable):
             raise SourceError(f"cannot open the microphone ({error})") from None
         with stream:
             while True:
-                yield self._queue.get()
+                yield AudioChunk(self._queue.get())
 
     def _after_mute(self) -> None:
         with self._queue.mutex:  # anything captured while speaking is stale
@@ -81,29 +81,32 @@ class ScriptedSource(_Mutable):
     `play(pcm)` is sound from the laptop's own speaker: unless the assistant muted the input, the microphone hears
     it next, which is how self-hearing is tested."""
 
-    clips: list[bytes]
+    clips: list[bytes | AudioChunk]
     gap_s: float = 1.0
     description: str = "scripted audio"
     interrupt_after_clips: int | None = None  # raise KeyboardInterrupt once this many clips were delivered
     heard_echo_frames: int = field(default=0, init=False)
     _echo: list[bytes] = field(default_factory=list, init=False)
 
-    def frames(self) -> Iterator[bytes]:
-        silence = bytes(int(SAMPLE_RATE * self.gap_s) * 2)
+    def frames(self) -> Iterator[AudioChunk]:
+        silence = AudioChunk.silence(self.gap_s).audio
         for index, clip in enumerate(self.clips):
             if self.interrupt_after_clips is not None and index >= self.interrupt_after_clips:
                 raise KeyboardInterrupt
-            yield from self._split(silence + clip + silence)
+            pcm = clip.audio if isinstance(clip, AudioChunk) else clip
+            yield from self._split(silence + pcm + silence)
         yield from self._split(silence)
 
-    def _split(self, pcm: bytes) -> Iterator[bytes]:
+    def _split(self, pcm: bytes) -> Iterator[AudioChunk]:
         for start in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
             while self._echo:
                 self.heard_echo_frames += 1
-                yield self._echo.pop(0)
-            yield pcm[start : start + FRAME_BYTES]
+                yield AudioChunk(self._echo.pop(0))
+            yield AudioChunk(pcm[start : start + FRAME_BYTES])
 
-    def play(self, pcm: bytes) -> None:
+    def play(self, pcm: bytes | AudioChunk) -> None:
+        if isinstance(pcm, AudioChunk):
+            pcm = pcm.audio
         if not self._muted:
-            padded = pcm + bytes(int(SAMPLE_RATE * 0.8) * 2)
+            padded = pcm + AudioChunk.silence(0.8).audio
             self._echo += [padded[i : i + FRAME_BYTES] for i in range(0, len(padded) - FRAME_BYTES + 1, FRAME_BYTES)]

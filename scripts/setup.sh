@@ -10,6 +10,7 @@ extras=${1:-server,voice}
 need_apt=()
 libs=$(ldconfig -p 2>/dev/null || true)   # read once: `ldconfig | grep -q` trips pipefail on SIGPIPE
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+command -v flite >/dev/null 2>&1 || need_apt+=(flite)   # the voice benchmark's second synthesizer family
 command -v aplay >/dev/null 2>&1 || need_apt+=(alsa-utils)   # pyttsx3 plays speech through aplay on Linux
 grep -q libportaudio.so.2 <<<"$libs" || need_apt+=(libportaudio2)
 grep -q libsndfile.so.1 <<<"$libs" || need_apt+=(libsndfile1)

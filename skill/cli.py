@@ -221,13 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--input", nargs="+", metavar="FILE", help="WAV files, one utterance each, instead of the mic")
     voice.add_argument("--text", action="store_true", help="type questions, hear spoken answers")
     voice.add_argument("--json", action="store_true", help="one JSON object per turn (chat contract + transcript, "
-                                                           "engine, timings)")
+                                                           "engine, confidence, confirm, timings)")
     voice.add_argument("--no-tts", action="store_true", help="print answers only")
     voice.add_argument("--tts-out", metavar="FILE.wav", help="write the spoken answer to a WAV file instead")
     voice.add_argument("--voice", help="speech voice (a part of its id or name)")
     voice.add_argument("--rate", type=int, help="speech rate, words a minute")
     voice.add_argument("--push-to-talk", action="store_true", help="wait for Enter before each question")
     add_state_arguments(voice)
+    voice.add_argument("--noise", choices=["on", "off"], default=None,
+                       help="WebRTC noise suppression and auto gain before recognition (default: what measured "
+                            "better, see README)")
     voice.set_defaults(func="local_voice.cli:cmd_voice", extra="voice")
 
     model = sub.add_parser("model", help="manage Vosk models (extra: voice)")

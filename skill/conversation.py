@@ -212,16 +212,24 @@ class Conversation:
 
     def understand(self, utterance: str) -> dict[str, Any]:
         """The request body Alexa would send for this utterance in the current session state."""
+        return self.interpret(utterance)[0]
+
+    def interpret(self, utterance: str) -> tuple[dict[str, Any], Match | None]:
+        """The request body, and the match behind it (None for a launch: the voice assistant weighs how sure the
+        match is before sending anything)."""
         if self.matcher.is_launch(utterance):
-            return {"type": "LaunchRequest"} if not self.open else intent_request(Match("AMAZON.NavigateHomeIntent"))
+            if not self.open:
+                return {"type": "LaunchRequest"}, None
+            return intent_request(Match("AMAZON.NavigateHomeIntent")), None
         text = self.matcher.strip_invocation(utterance) if not self.open else utterance
         if not text:
-            return {"type": "LaunchRequest"} if not self.open else intent_request(Match(FALLBACK_INTENT))
+            return ({"type": "LaunchRequest"}, None) if not self.open else (intent_request(Match(FALLBACK_INTENT)),
+                                                                           Match(FALLBACK_INTENT))
         topic = self.attributes.get("topic")  # the skill's own attribute, but read as input all the same
         context = MatchContext(in_session=self.open, topic=topic if isinstance(topic, str) else None)
         match = self.matcher.match(text, context)
         return intent_request(match, self.matcher.language.intents[match.intent].slot_types
-                              if match.intent in self.matcher.language.intents else None)
+                              if match.intent in self.matcher.language.intents else None), match
 
     def say(self, utterance: str) -> TurnRecord:
         return self.send(self.understand(utterance), utterance)
