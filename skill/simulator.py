@@ -167,13 +167,14 @@ def simulator_blueprint(
                 wav = base64.b64decode(audio, validate=True)
             except (binascii.Error, ValueError):
                 raise BadTurn(400, "the recording is not base64 data") from None
-            transcript = voice.transcribe(wav)
+            transcript, confidence = voice.transcribe(wav)
             if not transcript:
                 raise BadTurn(422, "nothing recognized in the recording: speak a question from the list, close "
                                    "to the microphone")
             record = talk.say(transcript)
             answer = result(talk, record)
-            answer.update(transcript=transcript, engine=voice.engine_name, **voice.speak(record.speech))
+            answer.update(transcript=transcript, confidence=round(confidence, 3), engine=voice.engine_name,
+                          **voice.speak(record.speech))
             return answer
 
         return handled(work, MAX_VOICE_BYTES)
@@ -260,7 +261,8 @@ class _Voice:
                 except EngineError:
                     pass  # said by the first spoken turn
 
-    def transcribe(self, wav: bytes) -> str:
+    def transcribe(self, wav: bytes) -> tuple[str, float]:
+        """The words heard in a WAV recording, and the recognizer's confidence (0-1)."""
         try:
             from local_voice.audio import AudioError, load_wav
             from local_voice.engines import transcribe
@@ -288,7 +290,8 @@ class _Voice:
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
         with self._lock:
-            return " ".join(off_the_loop(transcribe, self._engine, pcm).split())
+            heard = off_the_loop(transcribe, self._engine, pcm)
+        return " ".join(heard.text.split()), heard.confidence
 
     def speak(self, text: str) -> dict[str, Any]:
         """{"audio": base64 WAV of the answer} or {"audio": None, "audio_note": why not}."""
