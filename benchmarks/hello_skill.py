@@ -14,7 +14,8 @@ _serializer = DefaultSerializer()
 
 
 @lru_cache(maxsize=1)
-def hello_skill():
+def _builder() -> SkillBuilder:
+    """One hello-world skill, whether invoked in process (hello_skill) or through ask-sdk's Lambda handler."""
     sb = SkillBuilder()
 
     @sb.request_handler(can_handle_func=lambda _: True)
@@ -23,7 +24,12 @@ def hello_skill():
             return handler_input.response_builder.response
         return handler_input.response_builder.speak("Hello world!").ask("Say hello again.").response
 
-    return sb.create()
+    return sb
+
+
+@lru_cache(maxsize=1)
+def hello_skill():
+    return _builder().create()
 
 
 def invoke_hello(body: dict) -> dict:
@@ -39,10 +45,4 @@ def hello_lambda_handler(event: dict, context: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _lambda() -> Any:
-    sb = SkillBuilder()
-
-    @sb.request_handler(can_handle_func=lambda _: True)
-    def hello(handler_input):
-        return handler_input.response_builder.speak("Hello world!").ask("Say hello again.").response
-
-    return sb.lambda_handler()
+    return _builder().lambda_handler()

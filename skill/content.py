@@ -6,7 +6,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 COMPILED = "compiled.json"  # the content YAML as JSON, written by `hamstring assets build`
@@ -127,8 +127,9 @@ class Content:
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for section in self.sections.values() for s in section.statements())
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Statement]:
+        """Built once per loaded content (every answer reads through it), not on each request."""
         return {s.id: s for s in self.statements() if s.id}
 
     def read(self, ids: tuple[str, ...], **values: str) -> str:
