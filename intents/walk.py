@@ -1,6 +1,6 @@
 """The one walk over hassil template trees. Every consumer (expansion counts, random samples, template vocabulary,
-JSGF grammars) subclasses `TemplateWalker` and says what to do at each kind of node; rule references and slot lists
-are resolved here, once.
+recognizer word graphs) subclasses `TemplateWalker` and says what to do at each kind of node; rule references and
+slot lists are resolved here, once.
 """
 
 from __future__ import annotations

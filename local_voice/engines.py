@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from intents.language import Language, load_language
 
 from .audio import SAMPLE_RATE, AudioChunk
-from .grammar import VOSK_UNKNOWN, jsgf, missing_words, vosk_phrases
+from .grammar import VOSK_UNKNOWN, missing_words, vosk_phrases
+from .wordgraph import fsg_transitions, word_graph
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ class _SphinxStream:
 
 @dataclass
 class PocketsphinxEngine:
-    """The en-us acoustic model shipped in the pocketsphinx wheel, decoding only sentences of the JSGF grammar."""
+    """The en-us acoustic model shipped in the pocketsphinx wheel, decoding only sentences of the language (its
+    minimal word automaton, local_voice/wordgraph.py)."""
 
     language: Language = field(default_factory=load_language)
     name: str = "pocketsphinx"
@@ -133,7 +135,7 @@ class PocketsphinxEngine:
             raise EngineError(
                 f"pocketsphinx is not installed ({error}); run ./run.sh or pip install '.[voice]'") from None
         model = Path(pocketsphinx.get_model_path()) / "en-us"
-        grammar = jsgf(self.language)
+        grammar = word_graph(self.language)
         extra = self.language.raw["skill"].get("pronunciations", {})
         with tempfile.TemporaryDirectory() as tmp:
             # Only the grammar's words: the full 134k-word dictionary would triple the assistant's memory.
@@ -160,7 +162,8 @@ class PocketsphinxEngine:
                 loglevel="FATAL",
             )
             self._decoder = pocketsphinx.Decoder(config)
-        self._decoder.add_jsgf_string(GRAMMAR_SEARCH, grammar.text)
+        start, final, transitions = fsg_transitions(grammar)
+        self._decoder.add_fsg(GRAMMAR_SEARCH, self._decoder.create_fsg(GRAMMAR_SEARCH, start, final, transitions))
         # The unconstrained alternative: a free phone loop, a second search of the same decoder (so the acoustic
         # model is loaded once: a second decoder doubled peak memory, 269 -> 524 MB). It runs over the utterance
         # after the grammar search, at about 3% of its cost.
@@ -172,7 +175,8 @@ class PocketsphinxEngine:
         self._decoder.add_allphone_file(PHONE_SEARCH, str(model / "en-us-phone.lm.bin"))
         self._decoder.config["lw"] = grammar_lw
         self._decoder.activate_search(GRAMMAR_SEARCH)
-        self.description = f"pocketsphinx (bundled en-us model, JSGF grammar of {len(grammar.words)} words)"
+        self.description = (f"pocketsphinx (bundled en-us model, grammar of {len(grammar.words)} words, "
+                            f"{grammar.count} states)")
 
     def stream(self) -> Stream:
         return _SphinxStream(self)

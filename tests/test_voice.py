@@ -16,14 +16,16 @@ import numpy as np
 import pytest
 
 from intents.language import load_language
+from intents.text import normalize, spell_digits
 from local_voice.assistant import Assistant
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
 from local_voice.confidence import Thresholds
 from local_voice.engines import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
-from local_voice.grammar import jsgf, vosk_phrases
+from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
+from local_voice.wordgraph import word_graph
 
 from .support import load_data, run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav
@@ -75,9 +77,17 @@ def test_any_wav_format_is_converted(tmp_path):
 
 def test_grammar_is_generated_from_the_language_source():
     language = load_language()
-    grammar = jsgf(language)
-    assert "public <utterance>" in grammar.text and "<cramp>" in grammar.text
-    assert {"hamstring", "doctor", "three", "next"} <= grammar.words
+    graph = word_graph(language)
+    assert {"hamstring", "doctor", "three", "next"} <= graph.words
+    # Exactly the template sentences: every sampled expansion of every intent is accepted, near misses are not.
+    for name in language.intents:
+        for sentence in language.intent_expansions(name, keep_slots=False, per_template=5, recognizer=True):
+            assert graph.accepts(spell_digits(normalize(sentence)).split()), sentence
+    for wrong in ("what causes hamstring", "hamstring cramps what causes", "what is the weather like"):
+        assert not graph.accepts(wrong.split()), wrong
+    # Deterministic: no state has two ways out on the same word.
+    ways = [(a, word) for a, word, _ in graph.arcs]
+    assert len(ways) == len(set(ways)) and len(graph.starts) == 1
     phrases = vosk_phrases(language)
     assert phrases[-1] == "[unk]" and "what causes hamstring cramps" in phrases
     assert not any(ch.isdigit() for p in phrases for ch in p)
