@@ -1,7 +1,7 @@
 """Offline voice benchmark: what the assistant does with spoken questions, per synthesizer family, noise and SNR.
 
     python -m benchmarks.voice [--engine pocketsphinx] [--families espeak flite] [--workers 2] [--noise on|off|both]
-                               [--stride K] [--conditions clean babble18 ...]
+                               [--stride K] [--conditions clean babble18 ...] [--questions dev|heldout]
 
 Speech: every item of the dev sets (tests/data/dev_utterances.yaml: topics, paraphrases and out-of-domain requests;
 dev_answers.yaml: specific questions, some said after earlier turns, which are typed as context) and the template
@@ -10,12 +10,14 @@ sentences (tests/data/sentences.yaml, the in-grammar set), each spoken by two sy
 way Picovoice's speech-to-intent benchmark mixes it: scaled so that the ratio of the peak 2048-sample frame energy of
 the speech to that of the noise is the SNR. Noises: babble (other utterances of the same family, summed) and pink.
 
-Per condition: in-grammar accuracy (templates: the intent heard is right), paraphrase accuracy (dev items in domain:
-the candidate is right, whatever the outcome), out-of-domain rejection (not answered with a domain answer), and the
-three outcomes of the whole dev set: answered right, confirmed or asked again, answered wrong. Plus real-time factor,
-end-of-speech-to-answer latency and peak memory. Writes benchmarks/out/voice.png and voice.json (with every row, so
-the thresholds can be re-tuned offline: `--tune` prints the sweep from the last voice.json).
-Thresholds are tuned on these dev sets only; the held-out sets are never spoken here.
+Per condition: in-grammar accuracy (templates: the intent heard is right and not rejected), paraphrase accuracy
+(questions in domain: the candidate is right and not rejected), out-of-domain rejection (not answered with a domain
+answer), and the three outcomes of all questions: answered right, confirmed or asked again, answered wrong. Plus
+real-time factor, end-of-speech-to-answer latency and peak memory. Conditions run one after another (a room's noise
+stays from turn to turn; the decoder's cepstral means adapt across utterances).
+Writes benchmarks/out/voice.png and voice.json (with every row, so the decision can be replayed offline: `--tune`
+prints the sweep from the last dev voice.json). Thresholds are tuned on the dev sets only; `--questions heldout`
+speaks the held-out sets instead (voice-heldout.json/png), for reporting, never for tuning.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import hashlib
 import io
 import json
 import multiprocessing
-import resource
 import statistics
 import subprocess
 import sys
@@ -145,24 +146,28 @@ def _run(task: tuple) -> dict:
     started = time.perf_counter()
     turn = assistant.hear(heard, Timings())
     nlu_ms = (time.perf_counter() - started) * 1000
-    expected = expected_label(item)
-    kind = kind_of(expected)
-    # The candidate: what we answered, or what we asked about (sent as if confirmed, to score it).
+    expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
+    kind = "template" if key[2] == "template" else kind_of(expected)
+    # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
+    # (so that --tune can move the thresholds without decoding again).
     record = turn.record
-    if turn.outcome == "confirm" and assistant.pending is not None:
-        record = assistant.conversation.send(assistant.pending.request, heard.text)
-    candidate_ok = turn.outcome != "reject" and bool(is_correct(kind, expected, given_label(record), record))
-    answered_ok = turn.outcome == "answer" and candidate_ok
-    ood = kind == "out_of_domain"
-    if ood:
-        # Out of domain: right when not answered with a domain answer (rejected, or the skill's own fallback).
-        candidate_ok = turn.outcome == "reject" or given_label(record) == expected
-        answered_ok = turn.outcome == "reject" or (turn.outcome == "answer" and given_label(turn.record) == expected)
+    if turn.outcome != "answer" and heard.text:
+        request, _ = assistant.conversation.interpret(heard.text)
+        record = assistant.conversation.send(request, heard.text)
+    given = given_label(record)
+    if kind == "template":
+        right = record.intent == item["intent"]  # the intent heard is the one the sentence belongs to
+    elif kind == "out_of_domain":
+        right = given == expected  # not given a domain answer
+    else:
+        right = bool(is_correct(kind, expected, given, record))
+    detail = heard.detail
     return {"key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
-            "acoustic": heard.confidence, "outcome": turn.outcome, "kind": kind, "expected": expected,
-            "given": given_label(record), "candidate_ok": candidate_ok, "answered_ok": answered_ok,
-            "audio_s": len(samples) / 16000, "decode_s": decode_s, "final_ms": final_ms, "nlu_ms": nlu_ms,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
+            "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
+            "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
+            "red_flag": given.startswith("rf_"), "audio_s": len(samples) / 16000, "decode_s": decode_s,
+            "final_ms": final_ms, "nlu_ms": nlu_ms}
 
 
 # -- main ------------------------------------------------------------------------------------------------------------
@@ -203,14 +208,34 @@ def app_peak_memory_mb(wav: Path) -> float:
     return int(out.strip()) / 1024
 
 
-def load_items(stride: int) -> tuple[list[dict], list[dict]]:
+QUESTION_SETS = {"dev": ("dev_utterances.yaml", "dev_answers.yaml"),
+                 "heldout": ("heldout_utterances.yaml", "heldout_answers.yaml")}
+
+
+def load_items(stride: int, questions: str = "dev") -> tuple[list[dict], list[dict]]:
+    """The question items (dev, or the held-out sets never used for tuning) and the template sentences."""
     data = ROOT / "tests" / "data"
-    dev = (yaml.safe_load((data / "dev_utterances.yaml").read_text(encoding="utf-8"))
-           + yaml.safe_load((data / "dev_answers.yaml").read_text(encoding="utf-8")))[::stride]
+    dev = [item for name in QUESTION_SETS[questions]
+           for item in yaml.safe_load((data / name).read_text(encoding="utf-8"))][::stride]
     templates = [{"text": s, "intent": case["intent"]["name"]}
                  for case in yaml.safe_load((data / "sentences.yaml").read_text(encoding="utf-8"))["tests"]
                  for s in case["sentences"] if not any(ch.isdigit() for ch in s)][::stride]
     return dev, templates
+
+
+def condition_audio(audio: np.ndarray, condition: str, seed_text: str, pool: list[np.ndarray],
+                    exclude: int = -1) -> np.ndarray:
+    """The speech as heard in `condition`: clean, or mixed with babble (other utterances of the same family) or pink
+    noise at the condition's SNR; the noise is seeded per item and condition, so every run hears the same."""
+    if condition == "clean":
+        return audio
+    noise_name = condition.rstrip("0123456789")
+    snr = int(condition[len(noise_name) :])
+    seed = int(hashlib.sha1(f"{seed_text}{condition}".encode()).hexdigest()[:8], 16)
+    if noise_name == "babble":
+        others = [a for i, a in enumerate(pool) if i != exclude]
+        return mix(audio, babble(others, len(audio), seed), snr)
+    return mix(audio, pink_noise(len(audio), seed), snr)
 
 
 def tasks_for(dev: list[dict], templates: list[dict], families: list[str], conditions: list[str]) -> list[tuple]:
@@ -219,30 +244,17 @@ def tasks_for(dev: list[dict], templates: list[dict], families: list[str], condi
         speech = [synthesize(item["text"], family) for item in dev]
         for index, audio in enumerate(speech):
             for condition in conditions:
-                if condition == "clean":
-                    mixed = audio
-                else:
-                    noise_name = condition.rstrip("0123456789")
-                    snr = int(condition[len(noise_name) :])
-                    seed = int(hashlib.sha1(f"{index}{family}{condition}".encode()).hexdigest()[:8], 16)
-                    others = [a for i, a in enumerate(speech) if i != index]
-                    noise = (babble(others, len(audio), seed) if noise_name == "babble"
-                             else pink_noise(len(audio), seed))
-                    mixed = mix(audio, noise, snr)
-                tasks.append(((family, condition, "dev", index), mixed.astype(np.float32), dev[index]))
+                mixed = condition_audio(audio, condition, f"{index}{family}", speech, exclude=index)
+                tasks.append(((family, condition, "question", index), mixed.astype(np.float32), dev[index]))
         for index, item in enumerate(templates):
             audio = synthesize(item["text"], family)
             for condition in conditions:
-                if condition != "clean" and condition not in ("babble12", "pink12"):
-                    continue  # the in-grammar set: clean, and 12 dB of each noise for its noisy figure
-                mixed = audio
-                if condition != "clean":
-                    seed = int(hashlib.sha1(f"t{index}{family}{condition}".encode()).hexdigest()[:8], 16)
-                    noise = pink_noise(len(audio), seed) if condition.startswith("pink") else babble(
-                        [synthesize(d["text"], family) for d in dev[:12]], len(audio), seed)
-                    mixed = mix(audio, noise, 12)
-                tasks.append(((family, condition, "template", index), mixed.astype(np.float32),
-                              {"text": item["text"], "intent": item["intent"]}))
+                tasks.append(((family, condition, "template", index), condition_audio(
+                    audio, condition, f"t{index}{family}", speech).astype(np.float32),
+                    {"text": item["text"], "intent": item["intent"]}))
+    # One condition after another, as a user's room stays the same from turn to turn: the decoder's live cepstral
+    # mean adapts across utterances, and alternating clean and 6 dB audio would measure a mismatch no user has.
+    tasks.sort(key=lambda task: (task[0][0], CONDITIONS.index(task[0][1])))
     return tasks
 
 
@@ -255,13 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", choices=["on", "off", "both"], default="off",
                         help="the WebRTC noise front end (both: run twice and compare)")
     parser.add_argument("--stride", type=int, default=1, help="every K-th item only (a shorter, partial run)")
+    parser.add_argument("--questions", choices=list(QUESTION_SETS), default="dev",
+                        help="the question sets to speak: dev (tuned on) or heldout (only ever reported)")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.tune:
         tune(json.loads((OUT / "voice.json").read_text())["rows"])
         return 0
-    dev, templates = load_items(args.stride)
+    dev, templates = load_items(args.stride, args.questions)
     started = time.perf_counter()
     tasks = tasks_for(dev, templates, args.families, args.conditions)
     print(f"{len(tasks)} decodes ({len(dev)} dev items, {len(templates)} templates; families "
@@ -282,23 +296,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _rate(rows: list[dict], field: str) -> float:
-    return sum(bool(r[field]) for r in rows) / len(rows) if rows else float("nan")
+def summarize(rows: list[dict], outcome_of=lambda row: row["outcome"]) -> dict[str, float]:
+    """The issue's measures for one set of rows. `outcome_of` lets --tune replay other thresholds."""
 
+    def rate(chosen: list[dict], ok) -> float:
+        return sum(bool(ok(r)) for r in chosen) / len(chosen) if chosen else float("nan")
 
-def summarize(rows: list[dict]) -> dict[str, float]:
-    dev = [r for r in rows if r["key"][2] == "dev"]
+    def answered_ok(r: dict) -> bool:  # out of domain: rejecting it is right too
+        outcome = outcome_of(r)
+        return (outcome == "answer" and r["right"]) or (r["kind"] == "out_of_domain" and outcome == "reject")
+
+    def heard_right(r: dict) -> bool:  # the candidate is right and not dropped (answered, or confirmed)
+        return outcome_of(r) != "reject" and r["right"]
+
+    dev = [r for r in rows if r["key"][2] == "question"]
     in_domain = [r for r in dev if r["kind"] != "out_of_domain"]
-    ood = [r for r in dev if r["kind"] == "out_of_domain"]
     return {
-        "in_grammar": _rate([r for r in rows if r["key"][2] == "template"], "candidate_ok"),
-        "paraphrase": _rate(in_domain, "candidate_ok"),
-        "ood_rejected": _rate(ood, "answered_ok"),
-        "answered_right": _rate(dev, "answered_ok"),
-        "confirmed_or_asked": sum(r["outcome"] in ("confirm", "reject") and not (r["kind"] == "out_of_domain"
-                                                                                and r["outcome"] == "reject")
-                                  for r in dev) / max(1, len(dev)),
-        "answered_wrong": sum(r["outcome"] == "answer" and not r["answered_ok"] for r in dev) / max(1, len(dev)),
+        "in_grammar": rate([r for r in rows if r["kind"] == "template"], heard_right),
+        "paraphrase": rate(in_domain, heard_right),
+        "ood_rejected": rate([r for r in dev if r["kind"] == "out_of_domain"], answered_ok),
+        "answered_right": rate(dev, answered_ok),
+        "confirmed_or_asked": rate(dev, lambda r: not answered_ok(r) and outcome_of(r) != "answer"),
+        "answered_wrong": rate(dev, lambda r: outcome_of(r) == "answer" and not answered_ok(r)),
         "n": len(dev),
     }
 
@@ -318,8 +337,8 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     final_ms = statistics.median(r["final_ms"] for r in rows)
     nlu_ms = statistics.median(r["nlu_ms"] for r in rows)
     latency = final_ms + nlu_ms + skill_ms + tts_ms
-    print(f"\nengine: {engine}; noise front end {setting}; {dev_count} dev items (stride {args.stride}); "
-          f"{len(rows)} decodes in {wall:.0f} s")
+    print(f"\nengine: {engine}; noise front end {setting}; {dev_count} {args.questions} questions "
+          f"(stride {args.stride}); {len(rows)} decodes in {wall:.0f} s")
     header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
               f"{'n':>5}")
     print(header)
@@ -330,47 +349,66 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     print(f"real-time factor {rtf:.3f}; latency end of speech -> answer starts: {latency:.0f} ms "
           f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
           f"TTS {tts_ms:.0f}); peak memory of `hamstring voice` {memory:.0f} MB")
-    misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["answered_ok"]]
+    misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["right"]]
     for miss in misses[:12]:
         print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
               f"{miss['given']} (expected {miss['expected']}, confidence {miss['confidence']:.2f})")
-    name = "voice.json" if setting == "off" else "voice-noise.json"
+    name = output_name(args.questions, setting) + ".json"
     (OUT / name).write_text(json.dumps({
         "engine": engine, "families": args.families, "noise": setting, "stride": args.stride, "table": table,
         "rtf": rtf, "latency_ms": latency, "memory_mb": memory, "rows": rows}, indent=1))
-    plot(table, args.families, engine, setting)
+    plot(table, args.families, engine, setting, output_name(args.questions, setting) + ".png")
 
 
 def tune(rows: list[dict]) -> None:
-    """Answered right / wrong / confirmed-or-asked on the dev rows for a grid of the two thresholds."""
-    dev = [r for r in rows if r["key"][2] == "dev"]
-    print(f"{'answer_at':>10}{'confirm_at':>11}{'right':>8}{'wrong':>8}{'asked':>8}{'OOD rej':>8}")
-    for answer_at in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-        for confirm_at in (0.05, 0.1, 0.2, 0.3):
-            if confirm_at >= answer_at:
-                continue
-            right = wrong = asked = ood_ok = ood = 0
-            for r in dev:
-                is_ood = r["kind"] == "out_of_domain"
-                answered = r["confidence"] >= answer_at
-                rejected = r["confidence"] < confirm_at and not r["given"].startswith("rf_")
-                ood += is_ood
-                if answered:
-                    ok = (r["given"] == r["expected"]) if is_ood else r["candidate_ok"]
-                    right += ok
-                    wrong += not ok
-                    ood_ok += is_ood and ok
-                elif rejected and is_ood:
-                    right += 1
-                    ood_ok += 1
-                else:
-                    asked += 1
-            n = max(1, len(dev))
-            print(f"{answer_at:>10.2f}{confirm_at:>11.2f}{right / n:>8.1%}{wrong / n:>8.1%}{asked / n:>8.1%}"
-                  f"{ood_ok / max(1, ood):>8.1%}")
+    """Replays the assistant's decision on the stored evidence for a grid of the phone-error weight and the two
+    thresholds, and prints the settings that meet the most targets on these (dev) rows, clean and noisy."""
+    from local_voice.confidence import ANSWER_AT, CONFIRM_AT
+    from local_voice.engines import PHONE_ERROR_WEIGHT, SPHINX_LR_CENTER, SPHINX_LR_SCALE, logistic
+
+    def decider(weight: float, answer_at: float, confirm_at: float):
+        def outcome_of(r: dict) -> str:
+            if not r["heard"] or r["lr"] is None:
+                return "reject"
+            evidence = r["lr"] - weight * r["phone_errors"]
+            combined = logistic((evidence - SPHINX_LR_CENTER) / SPHINX_LR_SCALE) * r["factor"]
+            if combined >= answer_at:
+                return "answer"
+            return "confirm" if r["red_flag"] or combined >= confirm_at else "reject"
+        return outcome_of
+
+    clean = [r for r in rows if r["key"][1] == "clean"]
+    noisy = [r for r in rows if r["key"][1] != "clean"]
+    results = []
+    for weight in (0.0, 5.0, 10.0, 15.0, 20.0):
+        for answer_at in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+            for confirm_at in (0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.3):
+                if confirm_at >= answer_at:
+                    continue
+                rule = decider(weight, answer_at, confirm_at)
+                c, n = summarize(clean, rule), summarize(noisy, rule) if noisy else None
+                met = sum([c["in_grammar"] >= TARGETS["in_grammar_clean"], c["ood_rejected"] >= TARGETS["ood_clean"],
+                           c["answered_wrong"] <= TARGETS["wrong_clean"],
+                           1 - c["answered_wrong"] >= TARGETS["right_or_confirmed_clean"]])
+                score = c["answered_right"] - 2 * c["answered_wrong"]
+                results.append((met, score, weight, answer_at, confirm_at, c, n))
+    results.sort(key=lambda x: (x[0], x[1]), reverse=True)
+    print(f"now: weight {PHONE_ERROR_WEIGHT}, answer_at {ANSWER_AT}, confirm_at {CONFIRM_AT}")
+    print(f"{'weight':>7}{'answer':>7}{'confirm':>8} | clean: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}"
+          f" | noisy: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}")
+    for _, _, weight, answer_at, confirm_at, c, n in results[:15]:
+        noisy_part = (f"{n['in_grammar']:>8.1%}{n['ood_rejected']:>8.1%}{n['answered_right']:>7.1%}"
+                      f"{n['answered_wrong']:>7.1%}" if n else "")
+        print(f"{weight:>7.0f}{answer_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
+              f"{c['ood_rejected']:>8.1%}{c['answered_right']:>7.1%}{c['answered_wrong']:>7.1%} | noisy: {noisy_part}")
 
 
-def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, setting: str) -> None:
+def output_name(questions: str, setting: str) -> str:
+    """voice (the dev run --tune reads), voice-heldout, and -noise for runs with the noise front end on."""
+    return "voice" + ("-heldout" if questions == "heldout" else "") + ("-noise" if setting == "on" else "")
+
+
+def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, setting: str, name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -397,9 +435,10 @@ def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, s
         axis.invert_xaxis()
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
-    figure.suptitle(f"Hamstring Cramp Helper offline: {engine.split(' (')[0]}, dev sets, noise front end {setting}")
+    figure.suptitle(f"Hamstring Cramp Helper offline: {engine.split(' (')[0]}, {name.split('.')[0]}, "
+                    f"noise front end {setting}")
     figure.tight_layout()
-    figure.savefig(OUT / ("voice.png" if setting == "off" else "voice-noise.png"), dpi=110)
+    figure.savefig(OUT / name, dpi=110)
 
 
 if __name__ == "__main__":

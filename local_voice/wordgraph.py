@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from hassil.expression import Alternative, Expression, Group, ListReference, Sequence, TextChunk
 from hassil.intents import SlotList
@@ -85,14 +86,20 @@ class Automaton:
     def minimized(self) -> Automaton:
         return self.reversed().determinized().reversed().determinized()
 
+    @cached_property
+    def _moves(self) -> dict[tuple[int, str], int]:  # read only once the automaton is built
+        return {(a, word): b for a, word, b in self.arcs}
+
     def accepts(self, words: list[str]) -> bool:
-        current = set(self.starts)
-        by_state: dict[tuple[int, str], set[int]] = {}
-        for a, word, b in self.arcs:
-            by_state.setdefault((a, word), set()).add(b)
+        """Whether the word sequence is a sentence (for a deterministic, epsilon-free automaton such as
+        `word_graph`'s)."""
+        moves = self._moves
+        (state,) = self.starts
         for word in words:
-            current = {b for a in current for b in by_state.get((a, word), ())}
-        return bool(current & self.finals)
+            if (state, word) not in moves:
+                return False
+            state = moves[(state, word)]
+        return state in self.finals
 
 
 class _Builder(TemplateWalker[tuple[int, int]]):
@@ -189,19 +196,51 @@ def word_graph(language: Language, intents: Iterable[str] | None = None) -> Auto
     return nfa.minimized()
 
 
-def fsg_transitions(graph: Automaton) -> tuple[int, int, list[tuple]]:
+def sentence_counts(graph: Automaton) -> list[float]:
+    """How many sentences complete from each state (the templates have no loops, so the automaton is acyclic)."""
+    leaving: dict[int, list[int]] = {}
+    for a, _, b in graph.arcs:
+        leaving.setdefault(a, []).append(b)
+    counts: list[float | None] = [None] * graph.count
+    for root in range(graph.count):
+        stack = [root]
+        while stack:
+            state = stack[-1]
+            if counts[state] is not None:
+                stack.pop()
+                continue
+            pending = [b for b in leaving.get(state, ()) if counts[b] is None]
+            if pending:
+                stack.extend(pending)
+                continue
+            counts[state] = float(state in graph.finals) + sum(counts[b] or 0.0 for b in leaving.get(state, ()))
+            stack.pop()
+    return [c or 0.0 for c in counts]
+
+
+# Every sentence of the language equally likely: 76.6% of in-grammar espeak-ng speech (every 2nd dev and template
+# sentence the grammar holds) decoded word for word, against 72.7% with each state's ways out equally likely and 71.1%
+# with pocketsphinx's own JSGF compilation (which also decoded 7x slower).
+SENTENCE_WEIGHT = 1.0
+
+
+def fsg_transitions(graph: Automaton, sentence_weight: float | None = None) -> tuple[int, int, list[tuple]]:
     """pocketsphinx `create_fsg` arguments: start, the one final state, and (from, to, probability[, word])
-    transitions, each state's ways out equally likely (as pocketsphinx's own JSGF compiler weights alternatives)."""
+    transitions. Each way out of a state weighs (sentences through it) ** sentence_weight: 0 makes a state's ways
+    out equally likely, 1 every sentence."""
+    power = SENTENCE_WEIGHT if sentence_weight is None else sentence_weight
+    counts = sentence_counts(graph)
     (start,) = graph.starts
     final = graph.count
-    leaving: dict[int, list[tuple[int, str]]] = {}
+    leaving: dict[int, list[tuple[int, str, float]]] = {}
     for a, word, b in graph.arcs:
-        leaving.setdefault(a, []).append((b, word))
+        leaving.setdefault(a, []).append((b, word, counts[b] ** power))
     for state in graph.finals:
-        leaving.setdefault(state, []).append((final, EPSILON))
+        leaving.setdefault(state, []).append((final, EPSILON, 1.0))
     transitions: list[tuple] = []
     for a, ways in leaving.items():
-        probability = 1.0 / len(ways)
-        for b, word in ways:
+        total = sum(weight for _, _, weight in ways)
+        for b, word, weight in ways:
+            probability = weight / total
             transitions.append((a, b, probability, word) if word else (a, b, probability))
     return start, final, transitions

@@ -19,13 +19,21 @@ from intents.language import load_language
 from intents.text import normalize, spell_digits
 from local_voice.assistant import Assistant
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
-from local_voice.confidence import Thresholds
-from local_voice.engines import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
+from local_voice.confidence import ANSWER_AT, CONFIRM_AT, Thresholds
+from local_voice.engines import (
+    EngineError,
+    PocketsphinxEngine,
+    VoskEngine,
+    choose_engine,
+    edit_distance,
+    transcribe,
+)
 from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import word_graph
+from skill.conversation import Conversation
 
 from .support import load_data, run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav
@@ -51,14 +59,25 @@ def test_voice_input_files_end_to_end(wavs):
     result = run_cli("voice", "--input", *map(str, wavs), "--json", "--no-tts", timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     turns = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    # Answered, or checked first ("did you ask ...?"): either way the candidate is the right intent.
-    assert [t["intent"] or t["confirm"] for t in turns] == [u["intent"] for u in UTTERANCES], [
+    # Heard right: every transcript is read as the sentence's intent.
+    matches = [Conversation().interpret(t["transcript"])[1] for t in turns]
+    assert [m.intent if m else None for m in matches] == [u["intent"] for u in UTTERANCES], [
         (t["transcript"], t["outcome"], t["confidence"]) for t in turns]
-    for turn in turns:
+    for turn, match in zip(turns, matches, strict=True):
         assert turn["engine"] == "pocketsphinx" and turn["transcript"] and 0 <= turn["confidence"] <= 1
         assert set(turn["timings"]) == {"audio_s", "stt_ms", "nlu_ms", "skill_ms", "tts_ms"}
+        # The outcome follows the confidence, and only an answer reaches the skill.
         if turn["outcome"] == "answer":
+            assert turn["confidence"] >= ANSWER_AT and turn["intent"] == match.intent and turn["confirm"] is None
             assert turn["request"]["session"]["new"] is True  # each file is its own session, like `hamstring ask`
+        elif turn["outcome"] == "confirm":
+            assert CONFIRM_AT <= turn["confidence"] < ANSWER_AT and turn["confirm"] == match.intent
+            assert turn["intent"] is None
+        else:
+            assert turn["outcome"] == "reject" and turn["confidence"] < CONFIRM_AT and turn["intent"] is None
+    # espeak-ng's voice scores low against the en-us model (benchmarks/voice.py measures how often), but most of
+    # these plain sentences of ours are answered or checked, not dropped.
+    assert sum(t["outcome"] != "reject" for t in turns) >= 8, [(t["transcript"], t["confidence"]) for t in turns]
     if turns[8]["outcome"] == "answer":
         assert turns[8]["slots"] == {"step": "3"} and turns[8]["step"] == 3
 
@@ -80,17 +99,29 @@ def test_grammar_is_generated_from_the_language_source():
     graph = word_graph(language)
     assert {"hamstring", "doctor", "three", "next"} <= graph.words
     # Exactly the template sentences: every sampled expansion of every intent is accepted, near misses are not.
-    for name in language.intents:
-        for sentence in language.intent_expansions(name, keep_slots=False, per_template=5, recognizer=True):
-            assert graph.accepts(spell_digits(normalize(sentence)).split()), sentence
+    sentences = [spell_digits(normalize(sentence)) for name in language.intents
+                 for sentence in language.intent_expansions(name, keep_slots=False, per_template=5, recognizer=True)]
+    assert sum(graph.accepts(sentence.split()) for sentence in sentences) == len(sentences)
     for wrong in ("what causes hamstring", "hamstring cramps what causes", "what is the weather like"):
         assert not graph.accepts(wrong.split()), wrong
-    # Deterministic: no state has two ways out on the same word.
+    # Deterministic (no state has two ways out on the same word) and much smaller than the sentences it holds.
     ways = [(a, word) for a, word, _ in graph.arcs]
     assert len(ways) == len(set(ways)) and len(graph.starts) == 1
     phrases = vosk_phrases(language)
     assert phrases[-1] == "[unk]" and "what causes hamstring cramps" in phrases
     assert not any(ch.isdigit() for p in phrases for ch in p)
+
+
+@pytest.mark.parametrize(("said", "heard", "distance"), [
+    ("HH AE M", "HH AE M", 0),
+    ("HH AE M", "HH AH M", 1),  # one substituted
+    ("HH AE M", "HH M", 1),  # one lost
+    ("HH AE M", "HH AE AE M S", 2),  # two inserted
+    ("HH AE M", "", 3),
+    ("", "S T", 2),
+])
+def test_phone_error_count(said, heard, distance):
+    assert edit_distance(said.split(), heard.split()) == distance
 
 
 # -- Vosk, with the only real Vosk model installable here (Korean) ----------------------------------------------------
@@ -202,8 +233,9 @@ def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
     assert main(["voice", "--no-tts", "--no-state"]) == 0  # never the real user's data directory
     captured = capsys.readouterr()
     assert "CausesIntent" not in captured.err and "stopped" in captured.err
-    # Answered, or (the first utterance after start-up being the least sure) checked first.
-    assert ("usual suspects" in captured.out or "Did you ask" in captured.out) and "Traceback" not in captured.err
+    # The first clip got its turn (answered, checked or not caught: the first utterance after start-up is the least
+    # sure), the interrupt ended the loop before the second.
+    assert captured.out.count("helper> ") == 1 and "Traceback" not in captured.err
 
 
 def test_push_to_talk_waits_for_enter(sphinx, tmp_path):
