@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         templates = []  # the in-grammar set is the same sentences either way: the dev run reports it
     started = time.perf_counter()
     tasks = tasks_for(dev, templates, args.families, args.conditions)
-    print(f"{len(tasks)} decodes ({len(dev)} dev items, {len(templates)} templates; families "
+    print(f"{len(tasks)} decodes ({len(dev)} {args.questions} questions, {len(templates)} templates; families "
           f"{', '.join(args.families)}; prepared in {time.perf_counter() - started:.0f} s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         from local_voice.audio import AudioChunk, write_wav
