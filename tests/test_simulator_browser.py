@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -245,7 +246,7 @@ def test_spoken_turn(page) -> None:
     assert page.get_by_role("alert").is_hidden(), page.get_by_role("alert").inner_text()
     turn = page.locator("#turns > li").last
     heard = turn.locator("p.hint").inner_text()
-    assert heard.startswith("Heard (pocketsphinx)"), heard
+    assert re.match(r"Heard \(pocketsphinx, confidence [01]\.\d\d\): \w", heard), heard
     assert meta(turn, "intent") == "TreatmentIntent", heard
     assert int(page.locator("#simulator").get_attribute("data-last-audio-bytes") or 0) > 10_000  # the answer, spoken
     shot(page, "spoken")

@@ -69,7 +69,8 @@
     item.appendChild(inspect);
     item.appendChild(el("p", "you", "You: " + said));
     if (extra && extra.transcript) {
-      item.appendChild(el("p", "hint", `Heard (${extra.engine || "offline recognizer"}): ${extra.transcript}`));
+      const sure = typeof extra.confidence === "number" ? `, confidence ${extra.confidence.toFixed(2)}` : "";
+      item.appendChild(el("p", "hint", `Heard (${extra.engine || "offline recognizer"}${sure}): ${extra.transcript}`));
     }
     item.appendChild(el("p", "helper", "Alexa: " + (turn.speech || "(no speech)")));
     if (turn.reprompt) item.appendChild(el("p", "reprompt", "Reprompt: " + turn.reprompt));
