@@ -32,7 +32,7 @@ from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
-from local_voice.wordgraph import word_graph
+from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph
 from skill.conversation import Conversation
 
 from .support import load_data, run_cli
@@ -107,6 +107,14 @@ def test_grammar_is_generated_from_the_language_source():
     # Deterministic (no state has two ways out on the same word) and much smaller than the sentences it holds.
     ways = [(a, word) for a, word, _ in graph.arcs]
     assert len(ways) == len(set(ways)) and len(graph.starts) == 1
+    (start,) = graph.starts
+    assert graph.count < 10_000 < sentence_counts(graph)[start] and len(set(sentences)) <= sentence_counts(graph)[start]
+    # pocketsphinx's transitions: a probability distribution over each state's ways out.
+    _, _, transitions = fsg_transitions(graph)
+    leaving: dict[int, float] = {}
+    for transition in transitions:
+        leaving[transition[0]] = leaving.get(transition[0], 0.0) + transition[2]
+    assert all(abs(total - 1.0) < 1e-9 for total in leaving.values())
     phrases = vosk_phrases(language)
     assert phrases[-1] == "[unk]" and "what causes hamstring cramps" in phrases
     assert not any(ch.isdigit() for p in phrases for ch in p)
