@@ -365,18 +365,15 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
 def tune(rows: list[dict]) -> None:
     """Replays the assistant's decision on the stored evidence for a grid of the phone-error weight and the two
     thresholds, and prints the settings that meet the most targets on these (dev) rows, clean and noisy."""
-    from local_voice.confidence import ANSWER_AT, CONFIRM_AT
-    from local_voice.engines import PHONE_ERROR_WEIGHT, SPHINX_LR_CENTER, SPHINX_LR_SCALE, logistic
+    from local_voice.confidence import ANSWER_AT, CONFIRM_AT, Thresholds, outcome_for
+    from local_voice.engines import PHONE_ERROR_WEIGHT, sphinx_confidence
 
     def decider(weight: float, answer_at: float, confirm_at: float):
         def outcome_of(r: dict) -> str:
             if not r["heard"] or r["lr"] is None:
                 return "reject"
-            evidence = r["lr"] - weight * r["phone_errors"]
-            combined = logistic((evidence - SPHINX_LR_CENTER) / SPHINX_LR_SCALE) * r["factor"]
-            if combined >= answer_at:
-                return "answer"
-            return "confirm" if r["red_flag"] or combined >= confirm_at else "reject"
+            combined = sphinx_confidence(r["lr"], r["phone_errors"], weight) * r["factor"]
+            return outcome_for(combined, r["red_flag"], Thresholds(answer_at, confirm_at)).value
         return outcome_of
 
     clean = [r for r in rows if r["key"][1] == "clean"]

@@ -57,10 +57,15 @@ def combined_confidence(transcript: Transcript, match: Match) -> float:
     return round(max(0.0, min(1.0, transcript.confidence * weight)), 3)
 
 
+def outcome_for(confidence: float, red_flag: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Outcome:
+    """The rule itself (benchmarks/voice.py --tune replays it on stored evidence)."""
+    if confidence >= thresholds.answer_at:
+        return Outcome.ANSWER
+    if red_flag or confidence >= thresholds.confirm_at:
+        return Outcome.CONFIRM
+    return Outcome.REJECT
+
+
 def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     confidence = combined_confidence(transcript, match)
-    if confidence >= thresholds.answer_at:
-        return Decision(Outcome.ANSWER, confidence, match)
-    if match.intent == RED_FLAG_INTENT or confidence >= thresholds.confirm_at:
-        return Decision(Outcome.CONFIRM, confidence, match)
-    return Decision(Outcome.REJECT, confidence, match)
+    return Decision(outcome_for(confidence, match.intent == RED_FLAG_INTENT, thresholds), confidence, match)

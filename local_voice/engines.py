@@ -216,9 +216,13 @@ class PocketsphinxEngine:
             return Transcript(text, 0.0)
         ratio = (grammar - free) / frames
         phone_errors = edit_distance(said, [p for p in heard_phones if p != "SIL"]) / max(1, len(said))
-        evidence = ratio - PHONE_ERROR_WEIGHT * phone_errors
-        confidence = logistic((evidence - SPHINX_LR_CENTER) / SPHINX_LR_SCALE)
+        confidence = sphinx_confidence(ratio, phone_errors)
         return Transcript(text, confidence, {"lr_per_frame": ratio, "phone_errors": phone_errors, "frames": frames})
+
+
+def sphinx_confidence(ratio: float, phone_errors: float, phone_error_weight: float = PHONE_ERROR_WEIGHT) -> float:
+    """0-1 from the evidence: the likelihood ratio per frame less the weighted phone error rate."""
+    return logistic((ratio - phone_error_weight * phone_errors - SPHINX_LR_CENTER) / SPHINX_LR_SCALE)
 
 
 def edit_distance(a: list[str], b: list[str]) -> int:

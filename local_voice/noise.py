@@ -13,9 +13,10 @@ CHUNK_S = 0.01  # the WebRTC processor takes exactly 10 ms at a time
 # Home Assistant's defaults: target level -31 dBFS for the gain, suppression level 2 of 0-4 (stronger levels cut
 # consonants the recognizer needs).
 AUTO_GAIN_DBFS = 31
-# Whether `hamstring voice` runs the front end unless --noise says otherwise. Off: on a small benchmark run (every 40th
-# dev item, espeak-ng and flite, clean / babble 6 dB / pink 6 dB) it answered fewer clean questions right (espeak-ng
-# 25% -> 8%, flite 75% -> 67%), no more at babble 6 dB, and cut answered-wrong only for espeak-ng at pink 6 dB.
+# Whether `hamstring voice` runs the front end unless --noise says otherwise. Off: on the benchmark (every 6th dev
+# item, espeak-ng and flite, clean / babble 12 dB / pink 12 and 6 dB, `--noise both`) it kept fewer clean in-grammar
+# sentences (espeak-ng 60% -> 27%), and where it kept more (flite pink 12 dB, 6.7% -> 13.3%) it also answered more
+# wrong (3.8% -> 9.0%).
 DEFAULT_NOISE = False
 SUPPRESSION_LEVEL = 2
 

@@ -67,9 +67,8 @@ def speech_seconds(pcm: bytes, rate: int = SAMPLE_RATE) -> float:
 
 
 def has_speech(audio: bytes | AudioChunk, rate: int = SAMPLE_RATE) -> bool:
-    if isinstance(audio, AudioChunk):
-        return speech_seconds(audio.audio, audio.rate) >= MIN_SPEECH_S
-    return speech_seconds(audio, rate) >= MIN_SPEECH_S
+    pcm, rate = (audio.audio, audio.rate) if isinstance(audio, AudioChunk) else (audio, rate)
+    return speech_seconds(pcm, rate) >= MIN_SPEECH_S
 
 
 # -- the stage --------------------------------------------------------------------------------------------------------
