@@ -162,7 +162,9 @@ def _run(task: tuple) -> dict:
     else:
         right = bool(is_correct(kind, expected, given, record))
     detail = heard.detail
+    decision = assistant.last_decision  # None when nothing was heard
     return {"key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
+            "agreed": decision.agreed if decision is not None else None,
             "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
             "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
             "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
@@ -339,6 +341,10 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     final_ms = statistics.median(r["final_ms"] for r in rows)
     nlu_ms = statistics.median(r["nlu_ms"] for r in rows)
     latency = final_ms + nlu_ms + skill_ms + tts_ms
+    # The second opinion's pass runs only for the turns in the middle band: their own latency, apart.
+    rechecked = [r for r in rows if r["agreed"] is not None]
+    recheck_latency = (statistics.median(r["final_ms"] + r["nlu_ms"] for r in rechecked) + skill_ms + tts_ms
+                       if rechecked else float("nan"))
     print(f"\nengine: {engine}; noise front end {setting}; {dev_count} {args.questions} questions "
           f"(stride {args.stride}); {len(rows)} decodes in {wall:.0f} s")
     header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
@@ -350,7 +356,8 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
               f"{row['n']:>5.0f}")
     print(f"real-time factor {rtf:.3f}; latency end of speech -> answer starts: {latency:.0f} ms "
           f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
-          f"TTS {tts_ms:.0f}); peak memory of `hamstring voice` {memory:.0f} MB")
+          f"TTS {tts_ms:.0f}); {len(rechecked) / len(rows):.0%} of turns took a second opinion, and for them "
+          f"{recheck_latency:.0f} ms; peak memory of `hamstring voice` {memory:.0f} MB")
     misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["right"]]
     for miss in misses[:12]:
         print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
@@ -358,47 +365,54 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     name = output_name(args.questions, setting) + ".json"
     (OUT / name).write_text(json.dumps({
         "engine": engine, "families": args.families, "noise": setting, "stride": args.stride, "table": table,
-        "rtf": rtf, "latency_ms": latency, "memory_mb": memory, "rows": rows}, indent=1))
+        "rtf": rtf, "latency_ms": latency, "recheck_latency_ms": recheck_latency, "memory_mb": memory,
+        "rows": rows}, indent=1))
     plot(table, args.families, engine, setting, output_name(args.questions, setting) + ".png")
 
 
 def tune(rows: list[dict]) -> None:
-    """Replays the assistant's decision on the stored evidence for a grid of the phone-error weight and the two
-    thresholds, and prints the settings that meet the most targets on these (dev) rows, clean and noisy."""
-    from local_voice.confidence import ANSWER_AT, CONFIRM_AT, Thresholds, outcome_for
+    """Replays the assistant's decision on the stored evidence for a grid of the phone-error weight and the
+    thresholds, and prints the settings that meet the most targets on these (dev) rows, clean and noisy. The second
+    opinion was only taken inside the run's own band (AGREED_ANSWER_AT to DISPUTED_ANSWER_AT); outside it the replay
+    counts it as disagreeing, so bands wider than the run's are not replayed faithfully."""
+    from local_voice.confidence import AGREED_ANSWER_AT, CONFIRM_AT, DISPUTED_ANSWER_AT, Thresholds, outcome_for
     from local_voice.engines import PHONE_ERROR_WEIGHT, sphinx_confidence
 
-    def decider(weight: float, answer_at: float, confirm_at: float):
+    def decider(weight: float, thresholds: Thresholds):
         def outcome_of(r: dict) -> str:
             if not r["heard"] or r["lr"] is None:
                 return "reject"
             combined = sphinx_confidence(r["lr"], r["phone_errors"], weight) * r["factor"]
-            return outcome_for(combined, r["red_flag"], Thresholds(answer_at, confirm_at)).value
+            return outcome_for(combined, r["red_flag"], thresholds, bool(r["agreed"])).value
         return outcome_of
 
     clean = [r for r in rows if r["key"][1] == "clean"]
     noisy = [r for r in rows if r["key"][1] != "clean"]
     results = []
     for weight in (0.0, 5.0, 10.0, 15.0, 20.0):
-        for answer_at in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-            for confirm_at in (0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.3):
-                if confirm_at >= answer_at:
-                    continue
-                rule = decider(weight, answer_at, confirm_at)
-                c, n = summarize(clean, rule), summarize(noisy, rule) if noisy else None
-                met = sum([c["in_grammar"] >= TARGETS["in_grammar_clean"], c["ood_rejected"] >= TARGETS["ood_clean"],
-                           c["answered_wrong"] <= TARGETS["wrong_clean"],
-                           1 - c["answered_wrong"] >= TARGETS["right_or_confirmed_clean"]])
-                score = c["answered_right"] - 2 * c["answered_wrong"]
-                results.append((met, score, weight, answer_at, confirm_at, c, n))
+        for agreed_at in (0.12, 0.2, 0.3, 0.5):
+            for disputed_at in (0.5, 0.7, 0.8, 0.9, 1.01):
+                for confirm_at in (0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.3):
+                    if confirm_at > agreed_at:
+                        continue
+                    thresholds = Thresholds(confirm_at=confirm_at, agreed_answer_at=agreed_at,
+                                            disputed_answer_at=disputed_at)
+                    rule = decider(weight, thresholds)
+                    c, n = summarize(clean, rule), summarize(noisy, rule) if noisy else None
+                    met = sum([c["in_grammar"] >= TARGETS["in_grammar_clean"],
+                               c["ood_rejected"] >= TARGETS["ood_clean"], c["answered_wrong"] <= TARGETS["wrong_clean"],
+                               1 - c["answered_wrong"] >= TARGETS["right_or_confirmed_clean"]])
+                    score = c["answered_right"] - 2 * c["answered_wrong"]
+                    results.append((met, score, weight, agreed_at, disputed_at, confirm_at, c, n))
     results.sort(key=lambda x: (x[0], x[1]), reverse=True)
-    print(f"now: weight {PHONE_ERROR_WEIGHT}, answer_at {ANSWER_AT}, confirm_at {CONFIRM_AT}")
-    print(f"{'weight':>7}{'answer':>7}{'confirm':>8} | clean: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}"
-          f" | noisy: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}")
-    for _, _, weight, answer_at, confirm_at, c, n in results[:15]:
+    print(f"now: weight {PHONE_ERROR_WEIGHT}, answer at {AGREED_ANSWER_AT} agreed / {DISPUTED_ANSWER_AT} disputed, "
+          f"confirm at {CONFIRM_AT}")
+    print(f"{'weight':>7}{'agreed':>7}{'disput':>7}{'confirm':>8} | clean: {'in-gram':>8}{'OOD rej':>8}{'right':>7}"
+          f"{'wrong':>7} | noisy: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}")
+    for _, _, weight, agreed_at, disputed_at, confirm_at, c, n in results[:15]:
         noisy_part = (f"{n['in_grammar']:>8.1%}{n['ood_rejected']:>8.1%}{n['answered_right']:>7.1%}"
                       f"{n['answered_wrong']:>7.1%}" if n else "")
-        print(f"{weight:>7.0f}{answer_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
+        print(f"{weight:>7.0f}{agreed_at:>7.2f}{disputed_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
               f"{c['ood_rejected']:>8.1%}{c['answered_right']:>7.1%}{c['answered_wrong']:>7.1%} | noisy: {noisy_part}")
 
 

@@ -24,7 +24,7 @@ from intents.matcher import Match
 from skill.conversation import Conversation, TurnRecord
 
 from .audio import AudioChunk, read_wav
-from .confidence import DEFAULT_THRESHOLDS, Outcome, Thresholds, combined_confidence, decide
+from .confidence import DEFAULT_THRESHOLDS, Decision, Outcome, Thresholds, combined_confidence, decide
 from .engines import NOTHING, Engine, Transcript, transcribe
 from .noise import NoiseFrontEnd
 from .tts import Speaker
@@ -57,12 +57,20 @@ class VoiceTurn:
     confidence: float = 1.0  # 0-1; typed text is taken as said
     confirm: str | None = None  # the candidate intent we asked about, when this turn is a "did you ask ...?"
     outcome: str = Outcome.ANSWER.value  # answer (the skill replied), confirm, reject (not caught) or ask_again
+    second_opinion: str | None = None  # the engine's second transcript, when the decision weighed one
+    agreed: bool | None = None  # ...and whether it asked for the same thing
 
     def to_json(self) -> dict:
         return self.record.to_json() | {"transcript": self.transcript, "engine": self.engine,
                                         "confidence": round(self.confidence, 3), "confirm": self.confirm,
                                         "outcome": self.outcome,
+                                        "second_opinion": None if self.agreed is None else {
+                                            "transcript": self.second_opinion, "same_request": self.agreed},
                                         "timings": {k: round(v, 3) for k, v in asdict(self.timings).items()}}
+
+
+def _second_opinion(decision: Decision | None) -> tuple[str | None, bool | None]:
+    return (decision.second, decision.agreed) if decision is not None else (None, None)
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class Assistant:
         self.tts_out = tts_out
         self.conversation = conversation or Conversation()
         self.turns: list[VoiceTurn] = []
+        self.last_decision: Decision | None = None  # the last heard turn's evidence, for benchmarks and tests
 
     # -- one turn -------------------------------------------------------------------------------------------------
     def respond(self, transcript: str, timings: Timings, source=None) -> VoiceTurn:
@@ -116,13 +125,19 @@ class Assistant:
             if heard.text and heard.confidence >= self.thresholds.confirm_at:
                 return self._send(request, heard.text, timings, source, heard.confidence)
             return self._local("not_caught", heard, timings, source, Outcome.REJECT)
-        decision = decide(heard, match, self.thresholds)
+        decision = decide(heard, match, self.thresholds, self._read)
+        timings.nlu_ms = (time.perf_counter() - started) * 1000  # the second opinion's pass included
+        self.last_decision = decision
         if decision.outcome is Outcome.ANSWER:
-            return self._send(request, heard.text, timings, source, decision.confidence)
+            return self._send(request, heard.text, timings, source, decision.confidence, decision)
         if decision.outcome is Outcome.CONFIRM:
             self.pending = _Pending(request, heard.text, match, decision.confidence)
-            return self._local("confirm", heard, timings, source, Outcome.CONFIRM, confirm=match)
-        return self._local("not_caught", heard, timings, source, Outcome.REJECT, confidence=decision.confidence)
+            return self._local("confirm", heard, timings, source, Outcome.CONFIRM, confirm=match, decision=decision)
+        return self._local("not_caught", heard, timings, source, Outcome.REJECT, decision=decision)
+
+    def _read(self, text: str) -> Match | None:
+        """Another transcript of the same utterance (the engine's second opinion), read by the same matcher."""
+        return self.conversation.interpret(text)[1]
 
     def _heard_as(self, transcript: str, match: Match) -> str:
         """How to name the candidate back: the words heard when they are a sentence of ours, else the intent's own
@@ -133,7 +148,7 @@ class Assistant:
         return spec.canonical[0]
 
     def _local(self, key: str, heard: Transcript, timings: Timings, source, outcome: Outcome,
-               label: str | None = None, confirm: Match | None = None, confidence: float | None = None) -> VoiceTurn:
+               label: str | None = None, confirm: Match | None = None, decision: Decision | None = None) -> VoiceTurn:
         """A turn the assistant answers itself; nothing is sent to the skill, so the session is untouched."""
         variants = dialog()[key]
         text = variants[len(self.turns) % len(variants)]
@@ -143,17 +158,19 @@ class Assistant:
         record = TurnRecord(utterance=heard.text, intent=None, slots={}, topic=attributes.get("topic"),
                             step=attributes.get("step"), answer=None, speech=text, ssml=f"<speak>{text}</speak>",
                             reprompt=None, end_session=False, request={}, response={})
-        value = heard.confidence if confidence is None else confidence
+        value = heard.confidence if decision is None else decision.confidence
         turn = VoiceTurn(record, heard.text, self._engine_name(), timings, value,
-                         confirm.intent if confirm is not None else None, label or outcome.value)
+                         confirm.intent if confirm is not None else None, label or outcome.value,
+                         *_second_opinion(decision))
         return self._finish(turn, source)
 
-    def _send(self, request: dict[str, Any], transcript: str, timings: Timings, source, confidence: float
-              ) -> VoiceTurn:
+    def _send(self, request: dict[str, Any], transcript: str, timings: Timings, source, confidence: float,
+              decision: Decision | None = None) -> VoiceTurn:
         started = time.perf_counter()
         record = self.conversation.send(request, transcript)
         timings.skill_ms = (time.perf_counter() - started) * 1000
-        turn = VoiceTurn(record, transcript, self._engine_name(), timings, confidence)
+        turn = VoiceTurn(record, transcript, self._engine_name(), timings, confidence, None, Outcome.ANSWER.value,
+                         *_second_opinion(decision))
         return self._finish(turn, source)
 
     def _engine_name(self) -> str:

@@ -19,7 +19,7 @@ from intents.language import load_language
 from intents.text import normalize, spell_digits
 from local_voice.assistant import Assistant
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
-from local_voice.confidence import ANSWER_AT, CONFIRM_AT, Thresholds
+from local_voice.confidence import CONFIRM_AT, DEFAULT_THRESHOLDS, Thresholds
 from local_voice.engines import (
     EngineError,
     PocketsphinxEngine,
@@ -40,7 +40,7 @@ from .voice_support import espeak_available, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
 UTTERANCES = load_data("voice_utterances.yaml")
-ANSWER_ALL = Thresholds(answer_at=0.0, confirm_at=0.0)
+ANSWER_ALL = Thresholds(answer_at=0.0, confirm_at=0.0, agreed_answer_at=0.0, disputed_answer_at=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +66,17 @@ def test_voice_input_files_end_to_end(wavs):
     for turn, match in zip(turns, matches, strict=True):
         assert turn["engine"] == "pocketsphinx" and turn["transcript"] and 0 <= turn["confidence"] <= 1
         assert set(turn["timings"]) == {"audio_s", "stt_ms", "nlu_ms", "skill_ms", "tts_ms"}
-        # The outcome follows the confidence, and only an answer reaches the skill.
+        # The outcome follows the confidence and the second opinion (weighed only between the answer thresholds),
+        # and only an answer reaches the skill.
+        second = turn["second_opinion"]
+        answer_from = DEFAULT_THRESHOLDS.answer_from(second["same_request"] if second else False)
+        if second is not None:
+            assert DEFAULT_THRESHOLDS.needs_second_opinion(turn["confidence"]) and second["transcript"] is not None
         if turn["outcome"] == "answer":
-            assert turn["confidence"] >= ANSWER_AT and turn["intent"] == match.intent and turn["confirm"] is None
+            assert turn["confidence"] >= answer_from and turn["intent"] == match.intent and turn["confirm"] is None
             assert turn["request"]["session"]["new"] is True  # each file is its own session, like `hamstring ask`
         elif turn["outcome"] == "confirm":
-            assert CONFIRM_AT <= turn["confidence"] < ANSWER_AT and turn["confirm"] == match.intent
+            assert CONFIRM_AT <= turn["confidence"] < answer_from and turn["confirm"] == match.intent
             assert turn["intent"] is None
         else:
             assert turn["outcome"] == "reject" and turn["confidence"] < CONFIRM_AT and turn["intent"] is None
