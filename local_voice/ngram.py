@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from .wordgraph import Automaton, sentence_counts
 
@@ -57,7 +58,8 @@ class BackoffModel:
     """Absolute discounting with backoff (Ney): each seen n-gram gives DISCOUNT to its context's unseen words, which
     get the lower order's estimate, scaled so that every context's probabilities sum to one."""
 
-    def __init__(self, sentences: list[list[str]], order: int = ORDER, discount: float = DISCOUNT) -> None:
+    def __init__(self, sentences: list[list[str]], vocabulary: Iterable[str] = (), order: int = ORDER,
+                 discount: float = DISCOUNT) -> None:
         self.order = order
         counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(order + 1)]
         for sentence in sentences:
@@ -65,7 +67,9 @@ class BackoffModel:
             for n in range(1, order + 1):
                 for i in range(len(said) - n + 1):
                     counts[n][tuple(said[i : i + n])] += 1
-        self.vocabulary = sorted({word for (word,) in counts[1]} | {START, END})
+        # Words no sample happened to hold are still words of the language: without them the second opinion could
+        # never hear a rare slot value (30,000 samples held 677 of the grammar's 1,075 words).
+        self.vocabulary = sorted({word for (word,) in counts[1]} | set(vocabulary) | {START, END})
         unigram_total = sum(c for (word,), c in counts[1].items() if word != START)
         # The start symbol is never predicted; every other word is, add-one smoothed so none is impossible.
         self.prob: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
@@ -112,4 +116,4 @@ def _log10(value: float) -> float:
 
 def language_model(graph: Automaton) -> str:
     """The ARPA text of the trigram model over `graph`'s sentences."""
-    return BackoffModel(sample_sentences(graph)).arpa()
+    return BackoffModel(sample_sentences(graph), graph.words).arpa()

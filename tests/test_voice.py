@@ -30,6 +30,7 @@ from local_voice.engines import (
 )
 from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
+from local_voice.ngram import BackoffModel, sample_sentences
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph
@@ -123,6 +124,27 @@ def test_grammar_is_generated_from_the_language_source():
     phrases = vosk_phrases(language)
     assert phrases[-1] == "[unk]" and "what causes hamstring cramps" in phrases
     assert not any(ch.isdigit() for p in phrases for ch in p)
+
+
+def test_the_second_opinion_model_is_a_proper_trigram_of_the_language():
+    graph = word_graph(load_language())
+    sentences = sample_sentences(graph, 3000)
+    assert all(graph.accepts(sentence) for sentence in sentences)  # drawn from the language, nothing else
+    assert sample_sentences(graph, 50) == sample_sentences(graph, 50)  # the same language, the same model
+    model = BackoffModel(sentences, graph.words)
+    assert set(model.vocabulary) == graph.words | {"<s>", "</s>"}  # every word, sampled or not
+    # Every context's next-word probabilities sum to one: seen words discounted, the rest from the lower order.
+    predicted = [word for word in model.vocabulary if word != "<s>"]
+    for context in [("<s>",), ("what", "causes"), ("hamstring",), ("the", "zebra")]:
+        total = sum(model.probability((*context, word)) for word in predicted)
+        assert abs(total - 1.0) < 1e-6, (context, total)
+    # Looser than the grammar: a sequence no template has still has a probability, below what was seen.
+    assert not graph.accepts("cramps what causes".split()) and model.probability(("cramps", "what", "causes")) > 0
+    first, second = sentences[0][:2]
+    unseen = next(w for w in predicted if ("<s>", first, w) not in model.prob[3])
+    assert 0 < model.probability(("<s>", first, unseen)) < model.probability(("<s>", first, second))
+    arpa = model.arpa()
+    assert arpa.startswith("\\data\\\nngram 1=") and arpa.rstrip().endswith("\\end\\")
 
 
 @pytest.mark.parametrize(("said", "heard", "distance"), [
