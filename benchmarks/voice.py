@@ -272,10 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", choices=list(QUESTION_SETS), default="dev",
                         help="the question sets to speak: dev (tuned on) or heldout (only ever reported)")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
+    parser.add_argument("--red-flags", action="store_true", help="print the red-flag table from the last voice.json")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.tune:
-        tune(json.loads((OUT / "voice.json").read_text())["rows"])
+    if args.tune or args.red_flags:
+        rows = json.loads((OUT / "voice.json").read_text())["rows"]
+        if args.tune:
+            tune(rows)
+        else:
+            print_red_flags(rows)
         return 0
     dev, templates = load_items(args.stride, args.questions)
     if args.questions == "heldout":
@@ -358,6 +363,7 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
           f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
           f"TTS {tts_ms:.0f}); {len(rechecked) / len(rows):.0%} of turns took a second opinion, and for them "
           f"{recheck_latency:.0f} ms; peak memory of `hamstring voice` {memory:.0f} MB")
+    print_red_flags(rows)
     misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["right"]]
     for miss in misses[:12]:
         print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
@@ -368,6 +374,29 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
         "rtf": rtf, "latency_ms": latency, "recheck_latency_ms": recheck_latency, "memory_mb": memory,
         "rows": rows}, indent=1))
     plot(table, args.families, engine, setting, output_name(args.questions, setting) + ".png")
+
+
+def red_flags(rows: list[dict]) -> tuple[int, int, int, int]:
+    """Red-flag questions heard as a red flag (answered or checked, never dropped), of all red-flag questions; and
+    other questions that raised a red-flag candidate, of all other questions."""
+    questions = [r for r in rows if r["key"][2] == "question"]
+    flagged = [r for r in questions if r["expected"].startswith("rf_")]
+    others = [r for r in questions if not r["expected"].startswith("rf_")]
+    heard = sum(r["red_flag"] and r["outcome"] != "reject" for r in flagged)
+    return heard, len(flagged), sum(r["red_flag"] for r in others), len(others)
+
+
+def print_red_flags(rows: list[dict]) -> None:
+    families = sorted({r["key"][0] for r in rows})
+    conditions = [c for c in CONDITIONS if any(r["key"][1] == c for r in rows)]
+    print("red flags heard (answered or checked) / red-flag questions; false red-flag candidates / other questions")
+    for family in families:
+        cells = []
+        for condition in conditions:
+            heard, flagged, false, others = red_flags([r for r in rows
+                                                       if tuple(r["key"][:2]) == (family, condition)])
+            cells.append(f"{condition} {heard}/{flagged}, {false}/{others}")
+        print(f"  {family}: " + "; ".join(cells))
 
 
 def tune(rows: list[dict]) -> None:

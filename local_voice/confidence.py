@@ -103,12 +103,12 @@ def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAUL
     opinion from the engine, the answer threshold is ANSWER_AT."""
     confidence = combined_confidence(transcript, match)
     second, agreed = None, None
-    weighs_second = transcript.second_opinion is not None and read is not None
-    if weighs_second and thresholds.needs_second_opinion(confidence):
-        second = transcript.second_opinion() if transcript.second_opinion else ""
-        reading = read(second) if read is not None and second else None
+    opinion = transcript.second_opinion
+    if opinion is not None and read is not None and thresholds.needs_second_opinion(confidence):
+        second = opinion()
+        reading = read(second) if second else None
         agreed = reading is not None and same_request(match, reading)
     # Outside the band the outcome is the same whatever the second opinion says, so no pass is spent on it.
-    rule = agreed if agreed is not None else (False if weighs_second else None)
+    rule = agreed if agreed is not None else (False if opinion is not None and read is not None else None)
     outcome = outcome_for(confidence, match.intent == RED_FLAG_INTENT, thresholds, rule)
     return Decision(outcome, confidence, match, second, agreed)
