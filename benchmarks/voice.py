@@ -349,7 +349,7 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     # The second opinion's pass runs only for the turns in the middle band: their own latency, apart.
     rechecked = [r for r in rows if r["agreed"] is not None]
     recheck_latency = (statistics.median(r["final_ms"] + r["nlu_ms"] for r in rechecked) + skill_ms + tts_ms
-                       if rechecked else float("nan"))
+                       if rechecked else None)
     print(f"\nengine: {engine}; noise front end {setting}; {dev_count} {args.questions} questions "
           f"(stride {args.stride}); {len(rows)} decodes in {wall:.0f} s")
     header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
@@ -362,7 +362,7 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     print(f"real-time factor {rtf:.3f}; latency end of speech -> answer starts: {latency:.0f} ms "
           f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
           f"TTS {tts_ms:.0f}); {len(rechecked) / len(rows):.0%} of turns took a second opinion, and for them "
-          f"{recheck_latency:.0f} ms; peak memory of `hamstring voice` {memory:.0f} MB")
+          f"{recheck_latency or 0:.0f} ms; peak memory of `hamstring voice` {memory:.0f} MB")
     print_red_flags(rows)
     misses = [r for r in rows if r["key"][1] == "clean" and r["outcome"] == "answer" and not r["right"]]
     for miss in misses[:12]:
@@ -400,48 +400,44 @@ def print_red_flags(rows: list[dict]) -> None:
 
 
 def tune(rows: list[dict]) -> None:
-    """Replays the assistant's decision on the stored evidence for a grid of the phone-error weight and the
-    thresholds, and prints the settings that meet the most targets on these (dev) rows, clean and noisy. The second
-    opinion was only taken inside the run's own band (AGREED_ANSWER_AT to DISPUTED_ANSWER_AT); outside it the replay
-    counts it as disagreeing, so bands wider than the run's are not replayed faithfully."""
+    """Replays the assistant's decision on the stored evidence for a grid of thresholds, and prints the settings
+    that meet the most targets on these (dev) rows, clean and noisy. The run took the second opinion only inside its
+    own band (AGREED_ANSWER_AT to DISPUTED_ANSWER_AT, at its phone-error weight), so the grid stays inside that band
+    and at that weight: anything else would replay rows whose second opinion was never taken."""
     from local_voice.confidence import AGREED_ANSWER_AT, CONFIRM_AT, DISPUTED_ANSWER_AT, Thresholds, outcome_for
-    from local_voice.engines import PHONE_ERROR_WEIGHT, sphinx_confidence
 
-    def decider(weight: float, thresholds: Thresholds):
+    def decider(thresholds: Thresholds):
         def outcome_of(r: dict) -> str:
             if not r["heard"] or r["lr"] is None:
                 return "reject"
-            combined = sphinx_confidence(r["lr"], r["phone_errors"], weight) * r["factor"]
-            return outcome_for(combined, r["red_flag"], thresholds, bool(r["agreed"])).value
+            return outcome_for(r["confidence"], r["red_flag"], thresholds, bool(r.get("agreed"))).value
         return outcome_of
 
     clean = [r for r in rows if r["key"][1] == "clean"]
     noisy = [r for r in rows if r["key"][1] != "clean"]
     results = []
-    for weight in (0.0, 5.0, 10.0, 15.0, 20.0):
-        for agreed_at in (0.12, 0.2, 0.3, 0.5):
-            for disputed_at in (0.5, 0.7, 0.8, 0.9, 1.01):
-                for confirm_at in (0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.3):
-                    if confirm_at > agreed_at:
-                        continue
-                    thresholds = Thresholds(confirm_at=confirm_at, agreed_answer_at=agreed_at,
-                                            disputed_answer_at=disputed_at)
-                    rule = decider(weight, thresholds)
-                    c, n = summarize(clean, rule), summarize(noisy, rule) if noisy else None
-                    met = sum([c["in_grammar"] >= TARGETS["in_grammar_clean"],
-                               c["ood_rejected"] >= TARGETS["ood_clean"], c["answered_wrong"] <= TARGETS["wrong_clean"],
-                               1 - c["answered_wrong"] >= TARGETS["right_or_confirmed_clean"]])
-                    score = c["answered_right"] - 2 * c["answered_wrong"]
-                    results.append((met, score, weight, agreed_at, disputed_at, confirm_at, c, n))
+    for agreed_at in sorted({AGREED_ANSWER_AT, 0.2, 0.3, 0.4, 0.5}):
+        for disputed_at in sorted({0.5, 0.6, 0.7, 0.8, DISPUTED_ANSWER_AT}):
+            for confirm_at in (0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.3):
+                if not AGREED_ANSWER_AT <= agreed_at <= disputed_at <= DISPUTED_ANSWER_AT or confirm_at > agreed_at:
+                    continue
+                thresholds = Thresholds(confirm_at=confirm_at, agreed_answer_at=agreed_at,
+                                        disputed_answer_at=disputed_at)
+                rule = decider(thresholds)
+                c, n = summarize(clean, rule), summarize(noisy, rule) if noisy else None
+                met = sum([c["in_grammar"] >= TARGETS["in_grammar_clean"], c["ood_rejected"] >= TARGETS["ood_clean"],
+                           c["answered_wrong"] <= TARGETS["wrong_clean"],
+                           1 - c["answered_wrong"] >= TARGETS["right_or_confirmed_clean"]])
+                score = c["answered_right"] - 2 * c["answered_wrong"]
+                results.append((met, score, agreed_at, disputed_at, confirm_at, c, n))
     results.sort(key=lambda x: (x[0], x[1]), reverse=True)
-    print(f"now: weight {PHONE_ERROR_WEIGHT}, answer at {AGREED_ANSWER_AT} agreed / {DISPUTED_ANSWER_AT} disputed, "
-          f"confirm at {CONFIRM_AT}")
-    print(f"{'weight':>7}{'agreed':>7}{'disput':>7}{'confirm':>8} | clean: {'in-gram':>8}{'OOD rej':>8}{'right':>7}"
-          f"{'wrong':>7} | noisy: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}")
-    for _, _, weight, agreed_at, disputed_at, confirm_at, c, n in results[:15]:
+    print(f"now: answer at {AGREED_ANSWER_AT} agreed / {DISPUTED_ANSWER_AT} disputed, confirm at {CONFIRM_AT}")
+    print(f"{'agreed':>7}{'disput':>7}{'confirm':>8} | clean: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}"
+          f" | noisy: {'in-gram':>8}{'OOD rej':>8}{'right':>7}{'wrong':>7}")
+    for _, _, agreed_at, disputed_at, confirm_at, c, n in results[:15]:
         noisy_part = (f"{n['in_grammar']:>8.1%}{n['ood_rejected']:>8.1%}{n['answered_right']:>7.1%}"
                       f"{n['answered_wrong']:>7.1%}" if n else "")
-        print(f"{weight:>7.0f}{agreed_at:>7.2f}{disputed_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
+        print(f"{agreed_at:>7.2f}{disputed_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
               f"{c['ood_rejected']:>8.1%}{c['answered_right']:>7.1%}{c['answered_wrong']:>7.1%} | noisy: {noisy_part}")
 
 

@@ -111,6 +111,7 @@ class Assistant:
     def hear(self, heard: Transcript, timings: Timings, source=None) -> VoiceTurn:
         """A recognized utterance: answered, checked ("did you ask ...?"), or not caught."""
         started = time.perf_counter()
+        self.last_decision = None
         request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
         timings.nlu_ms = (time.perf_counter() - started) * 1000
         if self.pending is not None:

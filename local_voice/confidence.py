@@ -94,7 +94,12 @@ def outcome_for(confidence: float, red_flag: bool, thresholds: Thresholds = DEFA
 
 def same_request(a: Match, b: Match) -> bool:
     """Whether two readings ask for the same thing: the same intent with the same slot values."""
-    return a.intent == b.intent and (a.resolved or a.slots) == (b.resolved or b.slots)
+    return a.intent == b.intent and _slot_values(a) == _slot_values(b)
+
+
+def _slot_values(match: Match) -> dict[str, str]:
+    """Each slot's value id where its list has the value, else the words said."""
+    return {slot: match.resolved.get(slot, said) for slot, said in match.slots.items()}
 
 
 def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAULT_THRESHOLDS,

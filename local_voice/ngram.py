@@ -5,8 +5,11 @@ by an n-gram over the same sentences can also say things between and beside them
 both hear the same request, the grammar's transcript is rarely wrong; when they disagree, it often is (measured on
 the dev sets: see confidence.py).
 
-The model is estimated from sentences sampled from the word automaton with every sentence equally likely (the
-language has far too many to list), with absolute discounting and backoff, and written as ARPA text for pocketsphinx.
+The model is estimated from sentences sampled from the word automata (the language has far too many to list), with
+absolute discounting and backoff, and written as ARPA text for pocketsphinx. Each template gets the same share of
+the samples, drawn with its sentences equally likely: drawn from the whole language at once, the slot-list
+templates' billion sentences crowded out the short commands and plain questions, and "yes", "next step" or "what
+causes hamstring cramps" were heard differently by the second opinion whenever they were said.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from .wordgraph import Automaton, sentence_counts
+from intents.language import Language
+
+from .wordgraph import Automaton, recognizer_templates, sentence_counts, template_graph
 
 START, END = "<s>", "</s>"
 ORDER = 3
 DISCOUNT = 0.5
-SAMPLES = 30000  # measured: 0.4 s to sample, 0.5 s to estimate; every sample was a distinct sentence
+SAMPLES = 30000  # over all templates
 SEED = 1  # fixed: the same language always gives the same model
 
 
@@ -114,6 +119,14 @@ def _log10(value: float) -> float:
     return math.log10(value) if value > 0 else -99.0
 
 
-def language_model(graph: Automaton) -> str:
-    """The ARPA text of the trigram model over `graph`'s sentences."""
-    return BackoffModel(sample_sentences(graph), graph.words).arpa()
+def language_model(language: Language) -> str:
+    """The ARPA text of the trigram model over the language's recognizer sentences."""
+    return trigram_model(language).arpa()
+
+
+def trigram_model(language: Language, samples: int = SAMPLES) -> BackoffModel:
+    graphs = [template_graph(language, [template]) for template in recognizer_templates(language)]
+    share = max(1, samples // len(graphs))
+    sentences = [sentence for index, graph in enumerate(graphs)
+                 for sentence in sample_sentences(graph, share, SEED + index)]
+    return BackoffModel(sentences, frozenset().union(*(graph.words for graph in graphs)))

@@ -183,17 +183,26 @@ def _suffixes(expression: Expression) -> list[str] | None:
 def word_graph(language: Language, intents: Iterable[str] | None = None) -> Automaton:
     """The minimal deterministic automaton over words accepting every recognizer sentence of `intents` (default:
     all) and the launch phrases."""
+    return template_graph(language, recognizer_templates(language, intents)).minimized()
+
+
+def recognizer_templates(language: Language, intents: Iterable[str] | None = None) -> list[Expression]:
+    """The recognizer's template expressions of `intents` (default: all), and the launch phrases'."""
+    return [s.expression for name in (intents if intents is not None else language.intents)
+            for s in language.recognizer_sentences(name)] + [launch.expression for launch in language.launch]
+
+
+def template_graph(language: Language, expressions: Iterable[Expression]) -> Automaton:
+    """A deterministic automaton accepting the sentences of `expressions` (not minimized)."""
     nfa = Automaton()
     builder = _Builder(language, nfa)
     start, final = nfa.state(), nfa.state()
     nfa.starts.add(start)
     nfa.finals.add(final)
-    expressions = [s.expression for name in (intents if intents is not None else language.intents)
-                   for s in language.recognizer_sentences(name)] + [launch.expression for launch in language.launch]
     for expression in expressions:
         a, b = builder.visit(expression)
         nfa.arcs += [(start, EPSILON, a), (b, EPSILON, final)]
-    return nfa.minimized()
+    return nfa.determinized()
 
 
 def sentence_counts(graph: Automaton) -> list[float]:

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +31,7 @@ from local_voice.engines import (
 )
 from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
-from local_voice.ngram import BackoffModel, sample_sentences
+from local_voice.ngram import BackoffModel, sample_sentences, trigram_model
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph
@@ -143,8 +144,45 @@ def test_the_second_opinion_model_is_a_proper_trigram_of_the_language():
     first, second = sentences[0][:2]
     unseen = next(w for w in predicted if ("<s>", first, w) not in model.prob[3])
     assert 0 < model.probability(("<s>", first, unseen)) < model.probability(("<s>", first, second))
-    arpa = model.arpa()
-    assert arpa.startswith("\\data\\\nngram 1=") and arpa.rstrip().endswith("\\end\\")
+    # The ARPA text says the same: read back with ARPA's backoff rule, it gives the model's probabilities.
+    logs, backoffs = _read_arpa(model.arpa())
+
+    def from_arpa(gram: tuple[str, ...]) -> float:
+        if gram in logs:
+            return 10 ** logs[gram]
+        return 10 ** backoffs.get(gram[:-1], 0.0) * from_arpa(gram[1:])
+
+    for gram in [("<s>", first, second), ("<s>", first, unseen), ("cramps", "what", "causes"), ("what",)]:
+        assert abs(from_arpa(gram) - model.probability(gram)) <= 1e-3 * model.probability(gram), gram
+
+
+def _read_arpa(text: str) -> tuple[dict[tuple[str, ...], float], dict[tuple[str, ...], float]]:
+    logs, backoffs, order = {}, {}, 0
+    for line in text.splitlines():
+        if line.startswith("\\") and line.endswith("-grams:"):
+            order = int(line[1])
+        elif order and line.strip() and not line.startswith("\\"):
+            fields = line.split()
+            gram = tuple(fields[1 : 1 + order])
+            logs[gram] = float(fields[0])
+            if len(fields) > 1 + order:
+                backoffs[gram] = float(fields[1 + order])
+    return logs, backoffs
+
+
+def test_the_second_opinion_model_hears_short_commands_as_readily_as_questions():
+    """Each template gets its share of the samples: "yes" or "next step", one sentence among a billion slot-list
+    sentences, are still likely sentences of the model."""
+    model = trigram_model(load_language())
+
+    def sentence(text: str) -> float:
+        said = ["<s>", "<s>", *text.split(), "</s>"]
+        return math.prod(model.probability(tuple(said[max(1, i - 2) : i + 1])) for i in range(2, len(said)))
+
+    # Sampled from the whole language at once, each of these was below 1e-9 (below 1e-14 for the last).
+    for command, at_least in (("yes", 1e-6), ("no", 1e-6), ("next step", 1e-6), ("what causes hamstring cramps", 1e-9)):
+        assert sentence(command) > at_least, (command, sentence(command))
+    assert sentence("next step") > 1000 * sentence("step next"), "word order still counts"
 
 
 @pytest.mark.parametrize(("said", "heard", "distance"), [
