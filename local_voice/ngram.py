@@ -125,6 +125,7 @@ def language_model(language: Language) -> str:
 
 
 def trigram_model(language: Language, samples: int = SAMPLES) -> BackoffModel:
+    """The model itself: an equal share of `samples` from each recognizer template, every word of the language."""
     graphs = [template_graph(language, [template]) for template in recognizer_templates(language)]
     share = max(1, samples // len(graphs))
     sentences = [sentence for index, graph in enumerate(graphs)
