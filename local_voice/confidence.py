@@ -118,6 +118,6 @@ def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAUL
         reading = read(second) if second else None
         agreed = reading is not None and same_request(match, reading)
     # Outside the band the outcome is the same whatever the second opinion says, so no pass is spent on it.
-    rule = agreed if agreed is not None else (False if opinion is not None and read is not None else None)
+    rule = None if opinion is None or read is None else bool(agreed)
     outcome = outcome_for(confidence, match.intent == RED_FLAG_INTENT, thresholds, rule)
     return Decision(outcome, confidence, match, second, agreed)

@@ -19,7 +19,8 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -217,16 +218,10 @@ class PocketsphinxEngine:
         said = [phone for word in text.split() for phone in self._phones.get(word, ())]
         if word_frames > MAX_FRAMES_PER_PHONE * max(1, len(said)):
             return Transcript("", 0.0, {"frames_per_phone": word_frames / max(1, len(said))})
-        decoder.activate_search(PHONE_SEARCH)
-        try:
-            decoder.start_utt()
-            decoder.process_raw(audio, False, True)
-            decoder.end_utt()
+        with self._pass(PHONE_SEARCH, audio):
             loop = decoder.hyp()
             free = _log_score(decoder, loop.best_score) if loop is not None else None
             heard_phones = [seg.word for seg in decoder.seg() if seg.word.isalpha()]  # no SIL, +NSN+ fillers
-        finally:
-            decoder.activate_search(GRAMMAR_SEARCH)
         if grammar is None or free is None:
             return Transcript(text, 0.0)
         ratio = (grammar - free) / frames
@@ -237,16 +232,23 @@ class PocketsphinxEngine:
 
     def loose_transcript(self, audio: bytes) -> str:
         """`audio` decoded with the n-gram model of the language instead of the grammar: the second opinion."""
+        with self._pass(NGRAM_SEARCH, audio):
+            hypothesis = self._decoder.hyp()
+        return hypothesis.hypstr if hypothesis is not None else ""
+
+    @contextmanager
+    def _pass(self, search: str, audio: bytes) -> Iterator[None]:
+        """`audio` decoded whole by another search of the decoder; its results are read inside the block, and the
+        grammar search is active again after it."""
         decoder = self._decoder
-        decoder.activate_search(NGRAM_SEARCH)
+        decoder.activate_search(search)
         try:
             decoder.start_utt()
             decoder.process_raw(audio, False, True)
             decoder.end_utt()
-            hypothesis = decoder.hyp()
+            yield
         finally:
             decoder.activate_search(GRAMMAR_SEARCH)
-        return hypothesis.hypstr if hypothesis is not None else ""
 
 
 def sphinx_confidence(ratio: float, phone_errors: float, phone_error_weight: float = PHONE_ERROR_WEIGHT) -> float:
