@@ -151,9 +151,11 @@ def _run(task: tuple) -> dict:
     # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
     # (so that --tune can move the thresholds without decoding again).
     record = turn.record
-    if turn.outcome != "answer" and heard.text:
-        request, _ = assistant.conversation.interpret(heard.text)
-        record = assistant.conversation.send(request, heard.text)
+    decision = assistant.last_decision  # None when nothing was heard
+    candidate = (decision.spotted if decision is not None else None) or heard.text
+    if turn.outcome != "answer" and candidate:
+        request, _ = assistant.conversation.interpret(candidate)
+        record = assistant.conversation.send(request, candidate)
     given = given_label(record)
     if kind == "template":
         right = record.intent == item["intent"]  # the intent heard is the one the sentence belongs to
@@ -162,9 +164,9 @@ def _run(task: tuple) -> dict:
     else:
         right = bool(is_correct(kind, expected, given, record))
     detail = heard.detail
-    decision = assistant.last_decision  # None when nothing was heard
     return {"key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
             "agreed": decision.agreed if decision is not None else None,
+            "spotted": decision.spotted if decision is not None else None,
             "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
             "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
             "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
@@ -408,6 +410,8 @@ def tune(rows: list[dict]) -> None:
 
     def decider(thresholds: Thresholds):
         def outcome_of(r: dict) -> str:
+            if r.get("spotted"):  # a red flag spotted on a turn the run did not answer: checked at any threshold
+                return "confirm"
             if not r["heard"] or r["lr"] is None:
                 return "reject"
             return outcome_for(r["confidence"], r["red_flag"], thresholds, bool(r.get("agreed"))).value

@@ -59,6 +59,7 @@ class VoiceTurn:
     outcome: str = Outcome.ANSWER.value  # answer (the skill replied), confirm, reject (not caught) or ask_again
     second_opinion: str | None = None  # the engine's second transcript, when the decision weighed one
     agreed: bool | None = None  # ...and whether it asked for the same thing
+    spotted: str | None = None  # the red-flag keyphrase spotted in the audio, when this turn checks it
 
     def to_json(self) -> dict:
         return self.record.to_json() | {"transcript": self.transcript, "engine": self.engine,
@@ -66,11 +67,13 @@ class VoiceTurn:
                                         "outcome": self.outcome,
                                         "second_opinion": None if self.agreed is None else {
                                             "transcript": self.second_opinion, "same_request": self.agreed},
+                                        "red_flag_spotted": self.spotted,
                                         "timings": {k: round(v, 3) for k, v in asdict(self.timings).items()}}
 
 
-def _second_opinion(decision: Decision | None) -> tuple[str | None, bool | None]:
-    return (decision.second, decision.agreed) if decision is not None else (None, None)
+def _evidence(decision: Decision | None) -> tuple[str | None, bool | None, str | None]:
+    """What the decision weighed besides the transcript: the second opinion, and a spotted red flag."""
+    return (decision.second, decision.agreed, decision.spotted) if decision is not None else (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -122,18 +125,20 @@ class Assistant:
             if sure and match is not None and match.intent == NO:
                 return self._local("ask_again", heard, timings, source, Outcome.REJECT, "ask_again")
             # Anything else is a new question, judged on its own.
-        if match is None:  # a launch phrase, or nothing heard
-            if heard.text and heard.confidence >= self.thresholds.confirm_at:
-                return self._send(request, heard.text, timings, source, heard.confidence)
-            return self._local("not_caught", heard, timings, source, Outcome.REJECT)
+        if match is None and heard.text and heard.confidence >= self.thresholds.confirm_at:  # a launch phrase
+            return self._send(request, heard.text, timings, source, heard.confidence)
         decision = decide(heard, match, self.thresholds, self._read)
-        timings.nlu_ms = (time.perf_counter() - started) * 1000  # the second opinion's pass included
+        timings.nlu_ms = (time.perf_counter() - started) * 1000  # the second opinion's and spotting's passes included
         self.last_decision = decision
         if decision.outcome is Outcome.ANSWER:
             return self._send(request, heard.text, timings, source, decision.confidence, decision)
         if decision.outcome is Outcome.CONFIRM:
-            self.pending = _Pending(request, heard.text, match, decision.confidence)
-            return self._local("confirm", heard, timings, source, Outcome.CONFIRM, confirm=match, decision=decision)
+            asked = decision.spotted or heard.text
+            if decision.spotted:
+                request = self.conversation.interpret(decision.spotted)[0]
+            self.pending = _Pending(request, asked, decision.match, decision.confidence)
+            return self._local("confirm_spotted" if decision.spotted else "confirm", heard, timings, source,
+                               Outcome.CONFIRM, confirm=decision.match, decision=decision)
         return self._local("not_caught", heard, timings, source, Outcome.REJECT, decision=decision)
 
     def _read(self, text: str) -> Match | None:
@@ -154,7 +159,8 @@ class Assistant:
         variants = dialog()[key]
         text = variants[len(self.turns) % len(variants)]
         if confirm is not None:
-            text = text.format(heard=self._heard_as(heard.text, confirm))
+            spotted = decision.spotted if decision is not None else None
+            text = text.format(heard=self._heard_as(spotted or heard.text, confirm))
         attributes = self.conversation.attributes
         record = TurnRecord(utterance=heard.text, intent=None, slots={}, topic=attributes.get("topic"),
                             step=attributes.get("step"), answer=None, speech=text, ssml=f"<speak>{text}</speak>",
@@ -162,7 +168,7 @@ class Assistant:
         value = heard.confidence if decision is None else decision.confidence
         turn = VoiceTurn(record, heard.text, self._engine_name(), timings, value,
                          confirm.intent if confirm is not None else None, label or outcome.value,
-                         *_second_opinion(decision))
+                         *_evidence(decision))
         return self._finish(turn, source)
 
     def _send(self, request: dict[str, Any], transcript: str, timings: Timings, source, confidence: float,
@@ -171,7 +177,7 @@ class Assistant:
         record = self.conversation.send(request, transcript)
         timings.skill_ms = (time.perf_counter() - started) * 1000
         turn = VoiceTurn(record, transcript, self._engine_name(), timings, confidence, None, Outcome.ANSWER.value,
-                         *_second_opinion(decision))
+                         *_evidence(decision))
         return self._finish(turn, source)
 
     def _engine_name(self) -> str:

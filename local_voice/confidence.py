@@ -13,6 +13,12 @@ where the two agreed, the grammar's candidate was right 96% of the time; wrong c
 full dev benchmark, against the single ANSWER_AT of before: answered wrong, clean, 5.6% -> 1.7% (flite) and 1.1% ->
 1.1% (espeak-ng); mean over the noisy conditions 5.9% -> 1.6% and 2.3% -> 1.5%; answered right, clean, 60.9% ->
 62.0% and 35.5% -> 40.8%.
+
+Red flags said in words no template holds are listened for on their own. A turn that would not be answered and whose
+reading is not a red flag is checked for the language's red-flag keywords (pocketsphinx keyword spotting); one
+spotted turns the turn into a check of that red flag ("I think I heard "swollen". Is that right?"). Only unanswered
+turns: on the dev sets (clean, babble and pink at 12 dB) the red flags it found were all on turns that were not
+going to be answered, while on answered turns it only turned right answers into checks.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from intents.matcher import RED_FLAG_INTENT, Match
+from intents.language import FALLBACK_INTENT
+from intents.matcher import RED_FLAG_INTENT, RED_FLAG_LIST, Match
+from intents.redflags import SEVERITY
 
 from .engines import Transcript
 
@@ -75,10 +83,11 @@ class Decision:
     match: Match
     second: str | None = None  # the second opinion's transcript, when it was consulted
     agreed: bool | None = None  # ...and whether it asks for the same thing
+    spotted: str | None = None  # the red-flag keyphrase spotted in the audio, when `match` is its reading
 
 
-def combined_confidence(transcript: Transcript, match: Match) -> float:
-    if not transcript.text or match.is_fallback:
+def combined_confidence(transcript: Transcript, match: Match | None) -> float:
+    if not transcript.text or match is None or match.is_fallback:
         return 0.0
     weight = METHOD_WEIGHT.get(match.method, 0.0)
     if match.method == "similar":
@@ -106,18 +115,37 @@ def _slot_values(match: Match) -> dict[str, str]:
     return {slot: match.resolved.get(slot, said) for slot, said in match.slots.items()}
 
 
-def decide(transcript: Transcript, match: Match, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+def decide(transcript: Transcript, match: Match | None, thresholds: Thresholds = DEFAULT_THRESHOLDS,
            read: Callable[[str], Match | None] | None = None) -> Decision:
-    """`read` turns the engine's second opinion into a request (the same matcher); without it, or without a second
-    opinion from the engine, the answer threshold is ANSWER_AT."""
+    """`match` is the transcript's reading (None: nothing was heard). `read` turns the engine's other evidence (its
+    second opinion, red-flag keyphrases) into requests with the same matcher; without it, or without a second
+    opinion from the engine, the answer threshold is ANSWER_AT and nothing is spotted."""
     confidence = combined_confidence(transcript, match)
     second, agreed = None, None
     opinion = transcript.second_opinion
-    if opinion is not None and read is not None and thresholds.needs_second_opinion(confidence):
+    if match is not None and opinion is not None and read is not None and thresholds.needs_second_opinion(
+            confidence):
         second = opinion()
         reading = read(second) if second else None
         agreed = reading is not None and same_request(match, reading)
     # Outside the band the outcome is the same whatever the second opinion says, so no pass is spent on it.
     rule = None if opinion is None or read is None else bool(agreed)
-    outcome = outcome_for(confidence, match.intent == RED_FLAG_INTENT, thresholds, rule)
-    return Decision(outcome, confidence, match, second, agreed)
+    red_flag = match is not None and match.intent == RED_FLAG_INTENT
+    outcome = outcome_for(confidence, red_flag, thresholds, rule) if match is not None else Outcome.REJECT
+    if outcome is not Outcome.ANSWER and not red_flag and transcript.spot_red_flags is not None and read is not None:
+        spotted = most_urgent(transcript.spot_red_flags(), read)
+        if spotted is not None:
+            return Decision(Outcome.CONFIRM, confidence, spotted[1], second, agreed, spotted[0])
+    return Decision(outcome, confidence, match or Match(FALLBACK_INTENT), second, agreed)
+
+
+def most_urgent(phrases: list[str], read: Callable[[str], Match | None]) -> tuple[str, Match] | None:
+    """The spotted keyphrase whose reading is the most urgent red flag, with that reading."""
+    flags = [(phrase, reading) for phrase in phrases if (reading := read(phrase)) is not None
+             and reading.intent == RED_FLAG_INTENT]
+    return min(flags, key=lambda found: _urgency(found[1]), default=None)
+
+
+def _urgency(match: Match) -> int:
+    flag = match.resolved.get(RED_FLAG_LIST, "")
+    return SEVERITY.index(flag) if flag in SEVERITY else len(SEVERITY)

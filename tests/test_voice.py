@@ -77,11 +77,15 @@ def test_voice_input_files_end_to_end(wavs):
         if turn["outcome"] == "answer":
             assert turn["confidence"] >= answer_from and turn["intent"] == match.intent and turn["confirm"] is None
             assert turn["request"]["session"]["new"] is True  # each file is its own session, like `hamstring ask`
+            assert turn["red_flag_spotted"] is None  # a turn it answers is not listened to for red flags
+        elif turn["outcome"] == "confirm" and turn["red_flag_spotted"] is not None:  # a red flag heard on its own
+            assert turn["confidence"] < answer_from and turn["confirm"] == "RedFlagIntent" and turn["intent"] is None
         elif turn["outcome"] == "confirm":
             assert CONFIRM_AT <= turn["confidence"] < answer_from and turn["confirm"] == match.intent
             assert turn["intent"] is None
         else:
             assert turn["outcome"] == "reject" and turn["confidence"] < CONFIRM_AT and turn["intent"] is None
+            assert turn["red_flag_spotted"] is None
     # espeak-ng's voice scores low against the en-us model (benchmarks/voice.py measures how often), but most of
     # these plain sentences of ours are answered or checked, not dropped.
     assert sum(t["outcome"] != "reject" for t in turns) >= 8, [(t["transcript"], t["confidence"]) for t in turns]

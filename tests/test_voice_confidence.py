@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from benchmarks.voice import mix, pink_noise
+from intents.language import default_sentences_path, load_language
+from intents.matcher import default_matcher
 from local_voice.assistant import Assistant, Timings
 from local_voice.audio import AudioChunk
 from local_voice.confidence import DEFAULT_THRESHOLDS, Thresholds
-from local_voice.engines import PocketsphinxEngine, Transcript, transcribe
+from local_voice.engines import EngineError, PocketsphinxEngine, Transcript, transcribe
 from local_voice.noise import NoiseFrontEnd
 from local_voice.sources import ScriptedSource
 
@@ -43,21 +45,38 @@ def speech(tmp_path_factory) -> Callable[[str], AudioChunk]:
 
 @pytest.fixture(scope="module")
 def sphinx(speech) -> PocketsphinxEngine:
-    """Past its first utterance, as in a conversation: the first one sets the cepstral means the rest start from."""
+    """A few turns into a conversation: the live cepstral mean starts from generic values and settles over the first
+    utterances (only the user's own turns move it, not the engine's extra passes over them)."""
     engine = PocketsphinxEngine()
-    transcribe(engine, AudioChunk.silence(0.3) + speech("when should i see a doctor") + AudioChunk.silence(0.3))
+    for text in ("when should i see a doctor", "what causes hamstring cramps"):
+        transcribe(engine, AudioChunk.silence(0.3) + speech(text) + AudioChunk.silence(0.3))
     return engine
 
 
-@pytest.fixture(scope="module")
-def heard(sphinx, speech) -> Callable[[str], Transcript]:
+def _ear(engine: PocketsphinxEngine, speech) -> Callable[[str], Transcript]:
     cache: dict[str, Transcript] = {}
 
     def hear(text: str) -> Transcript:
         if text not in cache:
-            cache[text] = transcribe(sphinx, AudioChunk.silence(0.3) + speech(text) + AudioChunk.silence(0.3))
+            cache[text] = transcribe(engine, AudioChunk.silence(0.3) + speech(text) + AudioChunk.silence(0.3))
         return cache[text]
 
+    return hear
+
+
+@pytest.fixture(scope="module")
+def heard(sphinx, speech) -> Callable[[str], Transcript]:
+    return _ear(sphinx, speech)
+
+
+@pytest.fixture(scope="module")
+def heard_fresh(speech) -> Callable[[str], Transcript]:
+    """Its own engine, a few turns into a conversation as `sphinx` is, for tests whose utterances should not depend on
+    what the rest of the module said before them (the live cepstral mean carries over)."""
+    engine = PocketsphinxEngine()
+    hear = _ear(engine, speech)
+    for text in ("when should i see a doctor", "what causes hamstring cramps"):
+        hear(text)
     return hear
 
 
@@ -153,6 +172,63 @@ def test_a_red_flag_is_confirmed_never_rejected(heard):
     unsure = Transcript(transcript.text, 0.01, transcript.detail)  # the real words, at the lowest confidence
     turn = assistant().hear(unsure, Timings())
     assert turn.outcome == "confirm" and turn.confirm == "RedFlagIntent", turn.transcript
+
+
+@pytest.mark.parametrize("said", ["there is a massive bruise on the back of my leg",
+                                  "the back of my leg has been tingling for ages"])
+def test_a_red_flag_in_words_no_template_holds_is_spotted_and_checked(heard, heard_fresh, said):
+    """The grammar hears these as something else (or nothing); the red-flag keyword is spotted in the audio on its
+    own, checked, and on "yes" the skill gets the red flag."""
+    transcript = heard_fresh(said)
+    helper = assistant()
+    reading = helper.conversation.interpret(transcript.text)[1] if transcript.text else None
+    assert reading is None or reading.intent != "RedFlagIntent", transcript  # the grammar alone misses it
+    asked = helper.hear(transcript, Timings())
+    assert asked.outcome == "confirm" and asked.confirm == "RedFlagIntent", (transcript, asked.spotted)
+    assert asked.spotted is not None and asked.spotted in said and f'"{asked.spotted}"' in asked.record.speech
+    assert asked.to_json()["red_flag_spotted"] == asked.spotted and asked.record.request == {}
+    helper.thresholds = NEVER_ANSWER
+    answered = helper.hear(heard("yes"), Timings())
+    assert answered.outcome == "answer" and answered.record.intent == "RedFlagIntent"
+    assert answered.transcript == asked.spotted
+
+
+def test_every_red_flag_keyword_is_a_red_flag_on_its_own():
+    """What is spotted is checked as the red flag the matcher reads in it: each keyphrase must be one by itself."""
+    matcher = default_matcher()
+    keywords = matcher.language.raw["red_flag_keywords"]
+    assert keywords and all(matcher.match(phrase).intent == "RedFlagIntent" for phrase in keywords)
+
+
+@pytest.mark.parametrize("phrase,error", [("numb", "too short to spot"), ("swollen kneecap", "no template has")])
+def test_a_keyword_the_engine_cannot_spot_is_refused(tmp_path: Path, phrase, error):
+    source = default_sentences_path().read_text(encoding="utf-8")
+    start = source.index("red_flag_keywords: [")
+    changed = tmp_path / "en.yaml"
+    changed.write_text(f"{source[:start]}red_flag_keywords: [swollen, {phrase}{source[source.index(']', start):]}",
+                       encoding="utf-8")
+    with pytest.raises(EngineError, match=error):
+        PocketsphinxEngine(load_language(changed))
+
+
+@pytest.mark.parametrize("text,confidence,spotted,outcome,confirm,listened", [
+    ("how can i prevent hamstring cramps", 0.95, ["swollen"], "answer", None, False),  # answered: not listened for
+    ("my leg is swollen", 0.01, ["chest pain"], "confirm", "my leg is swollen", False),  # already a red flag
+    ("how can i prevent hamstring cramps", 0.05, ["swollen"], "confirm", "swollen", True),  # not caught, spotted
+    ("how can i prevent hamstring cramps", 0.3, ["swollen"], "confirm", "swollen", True),  # a check: of the flag
+    ("", 0.0, ["swollen", "chest pain", "every night"], "confirm", "chest pain", True),  # the most urgent one
+    ("", 0.0, [], "reject", None, True),  # nothing spotted: not caught
+])
+def test_red_flag_spotting_runs_only_on_turns_not_answered(text, confidence, spotted, outcome, confirm, listened):
+    calls = []
+
+    def spot() -> list[str]:
+        calls.append(1)
+        return spotted
+
+    turn = assistant().hear(Transcript(text, confidence, spot_red_flags=spot), Timings())
+    assert turn.outcome == outcome and bool(calls) == listened
+    assert (turn.spotted or (turn.transcript if turn.outcome == "confirm" else None)) == confirm
 
 
 def test_out_of_domain_speech_and_noise_are_rejected_and_the_session_stays(sphinx, speech):
