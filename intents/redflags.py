@@ -46,14 +46,14 @@ class RedFlagDetector:
         self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None, folded: bool = False
     ) -> None:
         self._signs: list[tuple[str, list[list[tuple[str, ...]]], int | None]] = []
-        for flag in sorted(signs or {}, key=_rank):
+        for flag in sorted(signs or {}, key=urgency):
             for sign in (signs or {})[flag]:
                 groups, within = (sign["groups"], sign["within"]) if isinstance(sign, dict) else (sign, None)
                 phrases = [[tuple(fold(w) for w in words(p)) for p in group] for group in groups]
                 self._signs.append((flag, phrases, within))
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         seen: set[tuple[str, ...]] = set()
-        for flag in sorted(cues, key=_rank):
+        for flag in sorted(cues, key=urgency):
             for sequence in cues[flag]:
                 stemmed = tuple(sequence) if folded else tuple(fold(w) for w in sequence)
                 if stemmed and stemmed not in seen:
@@ -65,7 +65,7 @@ class RedFlagDetector:
         stems = [fold(w) for w in said]
         best: RedFlagHit | None = None
         for flag, groups, within in self._signs:
-            if best is not None and _rank(flag) >= _rank(best.id):
+            if best is not None and urgency(flag) >= urgency(best.id):
                 break
             found = _find_sign(stems, groups, within)
             if found is not None:
@@ -73,7 +73,7 @@ class RedFlagDetector:
         for start, first in enumerate(stems):
             for cue, flag in self._by_first.get(first, ()):
                 end = _match_from(stems, start, cue)
-                if end is not None and (best is None or _rank(flag) < _rank(best.id)):
+                if end is not None and (best is None or urgency(flag) < urgency(best.id)):
                     best = RedFlagHit(flag, " ".join(said[start:end]))
         return best
 
@@ -130,7 +130,8 @@ def fold(word: str) -> str:
     return word
 
 
-def _rank(flag: str) -> int:
+def urgency(flag: str) -> int:
+    """A red flag's place in SEVERITY: lower is more urgent (an unknown id comes last)."""
     return SEVERITY.index(flag) if flag in SEVERITY else len(SEVERITY)
 
 

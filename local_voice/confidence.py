@@ -29,7 +29,7 @@ from enum import Enum
 
 from intents.language import FALLBACK_INTENT
 from intents.matcher import RED_FLAG_INTENT, RED_FLAG_LIST, Match
-from intents.redflags import SEVERITY
+from intents.redflags import urgency
 
 from .engines import Transcript
 
@@ -143,9 +143,4 @@ def most_urgent(phrases: list[str], read: Callable[[str], Match | None]) -> tupl
     """The spotted keyphrase whose reading is the most urgent red flag, with that reading."""
     flags = [(phrase, reading) for phrase in phrases if (reading := read(phrase)) is not None
              and reading.intent == RED_FLAG_INTENT]
-    return min(flags, key=lambda found: _urgency(found[1]), default=None)
-
-
-def _urgency(match: Match) -> int:
-    flag = match.resolved.get(RED_FLAG_LIST, "")
-    return SEVERITY.index(flag) if flag in SEVERITY else len(SEVERITY)
+    return min(flags, key=lambda found: urgency(found[1].resolved.get(RED_FLAG_LIST, "")), default=None)

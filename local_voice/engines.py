@@ -198,9 +198,10 @@ class PocketsphinxEngine:
             (Path(tmp) / "language.arpa").write_text(language_model(self.language), encoding="utf-8")
             self._decoder.config["fwdflat"] = False
             self._decoder.add_lm_file(NGRAM_SEARCH, str(Path(tmp) / "language.arpa"))
+            self._keyword_phones = self._keywords()
             (Path(tmp) / "keywords.txt").write_text("".join(
-                f"{phrase} /1e-{round(SPOT_ORDERS_PER_PHONE * phones)}/\n" for phrase, phones in self._keywords()),
-                encoding="utf-8")
+                f"{phrase} /1e-{round(SPOT_ORDERS_PER_PHONE * phones)}/\n"
+                for phrase, phones in self._keyword_phones.items()), encoding="utf-8")
             self._decoder.add_kws(SPOT_SEARCH, str(Path(tmp) / "keywords.txt"))
         start, final, transitions = fsg_transitions(grammar)
         self._decoder.add_fsg(GRAMMAR_SEARCH, self._decoder.create_fsg(GRAMMAR_SEARCH, start, final, transitions))
@@ -221,10 +222,10 @@ class PocketsphinxEngine:
     def stream(self) -> Stream:
         return _SphinxStream(self)
 
-    def _keywords(self) -> list[tuple[str, int]]:
+    def _keywords(self) -> dict[str, int]:
         """The language's red-flag keyphrases with their phone counts; a phrase the engine cannot spot well is an
         error in the language source."""
-        found = []
+        found = {}
         for phrase in self.language.raw.get("red_flag_keywords", []):
             unknown = [word for word in phrase.split() if word not in self._phones]
             if unknown:
@@ -233,7 +234,7 @@ class PocketsphinxEngine:
             if phones < SPOT_MIN_PHONES:
                 raise EngineError(f"red_flag_keywords: {phrase!r} is too short to spot ({phones} phones, the least "
                                   f"is {SPOT_MIN_PHONES})")
-            found.append((phrase, phones))
+            found[phrase] = phones
         return found
 
     def score(self, audio: bytes) -> Transcript:
@@ -272,7 +273,7 @@ class PocketsphinxEngine:
         with self._pass(SPOT_SEARCH, audio):
             segments = list(self._decoder.seg()) if self._decoder.hyp() is not None else []
         found = [seg.word.strip() for seg in segments if seg.end_frame - seg.start_frame + 1
-                 <= SPOT_MAX_FRAMES_PER_PHONE * sum(len(self._phones[word]) for word in seg.word.split())]
+                 <= SPOT_MAX_FRAMES_PER_PHONE * self._keyword_phones[seg.word.strip()]]
         return list(dict.fromkeys(found))
 
     @contextmanager
