@@ -2,6 +2,7 @@
 
     python -m benchmarks.voice [--engine pocketsphinx] [--families espeak flite] [--workers 2] [--noise on|off|both]
                                [--stride K] [--conditions clean babble18 ...] [--questions dev|heldout]
+                               [--first-turns] [--all-evidence]
 
 Speech: every item of the dev sets (tests/data/dev_utterances.yaml: topics, paraphrases and out-of-domain requests;
 dev_answers.yaml: specific questions, some said after earlier turns, which are typed as context) and the template
@@ -14,10 +15,12 @@ Per condition: in-grammar accuracy (templates: the intent heard is right and not
 (questions in domain: the candidate is right and not rejected), out-of-domain rejection (not answered with a domain
 answer), and the three outcomes of all questions: answered right, confirmed or asked again, answered wrong. Plus
 real-time factor, end-of-speech-to-answer latency and peak memory. Conditions run one after another (a room's noise
-stays from turn to turn; the decoder's cepstral means adapt across utterances).
+stays from turn to turn; the decoder's cepstral means adapt across utterances). `--first-turns` hears every item as
+the first thing said after start-up instead, when the cepstral means have not adapted yet (voice-first.json/png).
 Writes benchmarks/out/voice.png and voice.json (with every row, so the decision can be replayed offline: `--tune`
-prints the sweep from the last dev voice.json). Thresholds are tuned on the dev sets only; `--questions heldout`
-speaks the held-out sets instead (voice-heldout.json/png), for reporting, never for tuning.
+prints the sweep from the last dev voice.json; `--all-evidence` records the second opinion and the spotted red flag
+on every turn, for replays of rules that would look at them elsewhere). Thresholds are tuned on the dev sets only;
+`--questions heldout` speaks the held-out sets instead (voice-heldout.json/png), for reporting, never for tuning.
 """
 
 from __future__ import annotations
@@ -103,14 +106,18 @@ def synthesize(text: str, family: str) -> np.ndarray:
 # -- workers ---------------------------------------------------------------------------------------------------------
 _engine: Any = None
 _noise_on = False
+_all_evidence = False
+_first_turns = False
 
 
-def _init(engine_name: str, noise_on: bool) -> None:
-    global _engine, _noise_on
+def _init(engine_name: str, noise_on: bool, all_evidence: bool = False, first_turns: bool = False) -> None:
+    global _engine, _noise_on, _all_evidence, _first_turns
     from local_voice.engines import choose_engine
 
     _engine = choose_engine(engine_name)
     _noise_on = noise_on
+    _all_evidence = all_evidence
+    _first_turns = first_turns
     _decode(np.zeros(16000, dtype=np.float32))  # first-utterance priming is start-up cost, not per-turn cost
 
 
@@ -139,6 +146,8 @@ def _run(task: tuple) -> dict:
     from local_voice.assistant import Assistant, Timings
 
     key, samples, item = task
+    if _first_turns and hasattr(_engine, "restart"):
+        _engine.restart()  # each item is the first thing said after start-up
     heard, decode_s, final_ms = _decode(samples)
     assistant = Assistant(None, None, out=io.StringIO())
     for earlier in item.get("context", []):
@@ -146,6 +155,7 @@ def _run(task: tuple) -> dict:
     started = time.perf_counter()
     turn = assistant.hear(heard, Timings())
     nlu_ms = (time.perf_counter() - started) * 1000
+    evidence = all_evidence(assistant, heard) if _all_evidence else {}  # read in the state the decision read in
     expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
     kind = "template" if key[2] == "template" else kind_of(expected)
     # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
@@ -164,7 +174,7 @@ def _run(task: tuple) -> dict:
     else:
         right = bool(is_correct(kind, expected, given, record))
     detail = heard.detail
-    return {"key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
+    return {**evidence, "key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
             "agreed": decision.agreed if decision is not None else None,
             "spotted": decision.spotted if decision is not None else None,
             "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
@@ -172,6 +182,25 @@ def _run(task: tuple) -> dict:
             "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
             "red_flag": given.startswith("rf_"), "audio_s": len(samples) / 16000, "decode_s": decode_s,
             "final_ms": final_ms, "nlu_ms": nlu_ms}
+
+
+def all_evidence(assistant: Any, heard: Any) -> dict[str, Any]:
+    """The second opinion's verdict and the spotted red flag for every turn, not only where the decision looked at
+    them, so that --tune can replay rules that would look elsewhere. It costs the passes the decision skipped."""
+    from local_voice.confidence import most_urgent, same_request
+
+    decision = assistant.last_decision
+    match = assistant._read(heard.text) if heard.text else None
+    agreed = decision.agreed if decision is not None else None
+    if agreed is None and match is not None and heard.second_opinion is not None:
+        second = heard.second_opinion()
+        reading = assistant._read(second) if second else None
+        agreed = reading is not None and same_request(match, reading)
+    spotted = decision.spotted if decision is not None else None
+    if spotted is None and heard.spot_red_flags is not None:
+        found = most_urgent(heard.spot_red_flags(), assistant._read)
+        spotted = found[0] if found is not None else None
+    return {"agreed_all": agreed, "spotted_all": spotted}
 
 
 # -- main ------------------------------------------------------------------------------------------------------------
@@ -273,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stride", type=int, default=1, help="every K-th item only (a shorter, partial run)")
     parser.add_argument("--questions", choices=list(QUESTION_SETS), default="dev",
                         help="the question sets to speak: dev (tuned on) or heldout (only ever reported)")
+    parser.add_argument("--all-evidence", action="store_true",
+                        help="take the second opinion and spot red flags on every turn, for --tune (slower)")
+    parser.add_argument("--first-turns", action="store_true",
+                        help="hear every item as the first utterance after start-up (writes voice-first.json)")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
     parser.add_argument("--red-flags", action="store_true", help="print the red-flag table from the last voice.json")
     args = parser.parse_args(argv)
@@ -301,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     # Each setting is reported as soon as it is done: a long run interrupted still leaves what it measured.
     for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
         started = time.perf_counter()
-        with multiprocessing.Pool(args.workers, initializer=_init, initargs=(args.engine, setting == "on")) as pool:
+        initargs = (args.engine, setting == "on", args.all_evidence, args.first_turns)
+        with multiprocessing.Pool(args.workers, initializer=_init, initargs=initargs) as pool:
             rows = pool.map(_run, tasks, chunksize=2)
         report(rows, args, setting, time.perf_counter() - started, memory, skill_ms, tts_ms, len(dev))
     return 0
@@ -370,12 +404,12 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     for miss in misses[:12]:
         print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
               f"{miss['given']} (expected {miss['expected']}, confidence {miss['confidence']:.2f})")
-    name = output_name(args.questions, setting) + ".json"
+    name = output_name(args.questions, setting, args.first_turns) + ".json"
     (OUT / name).write_text(json.dumps({
         "engine": engine, "families": args.families, "noise": setting, "stride": args.stride, "table": table,
         "rtf": rtf, "latency_ms": latency, "recheck_latency_ms": recheck_latency, "memory_mb": memory,
         "rows": rows}, indent=1))
-    plot(table, args.families, engine, setting, output_name(args.questions, setting) + ".png")
+    plot(table, args.families, engine, setting, output_name(args.questions, setting, args.first_turns) + ".png")
 
 
 def red_flags(rows: list[dict]) -> tuple[int, int, int, int]:
@@ -445,9 +479,11 @@ def tune(rows: list[dict]) -> None:
               f"{c['ood_rejected']:>8.1%}{c['answered_right']:>7.1%}{c['answered_wrong']:>7.1%} | noisy: {noisy_part}")
 
 
-def output_name(questions: str, setting: str) -> str:
-    """voice (the dev run --tune reads), voice-heldout, and -noise for runs with the noise front end on."""
-    return "voice" + ("-heldout" if questions == "heldout" else "") + ("-noise" if setting == "on" else "")
+def output_name(questions: str, setting: str, first_turns: bool = False) -> str:
+    """voice (the dev run --tune reads), voice-heldout, -noise for runs with the noise front end on, and -first for
+    first turns."""
+    return ("voice" + ("-heldout" if questions == "heldout" else "") + ("-noise" if setting == "on" else "")
+            + ("-first" if first_turns else ""))
 
 
 def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, setting: str, name: str) -> None:
