@@ -86,9 +86,10 @@ def test_voice_input_files_end_to_end(wavs):
         else:
             assert turn["outcome"] == "reject" and turn["confidence"] < CONFIRM_AT and turn["intent"] is None
             assert turn["red_flag_spotted"] is None
-    # espeak-ng's voice scores low against the en-us model (benchmarks/voice.py measures how often), but most of
-    # these plain sentences of ours are answered or checked, not dropped.
-    assert sum(t["outcome"] != "reject" for t in turns) >= 8, [(t["transcript"], t["confidence"]) for t in turns]
+    # espeak-ng's voice scores low against the en-us model (benchmarks/voice.py measures how often, first turns
+    # included), but most of these plain sentences of ours are answered or checked, not dropped.
+    assert sum(t["outcome"] != "reject" for t in turns) > len(turns) / 2, [(t["transcript"], t["confidence"])
+                                                                          for t in turns]
     if turns[8]["outcome"] == "answer":
         assert turns[8]["slots"] == {"step": "3"} and turns[8]["step"] == 3
 

@@ -104,8 +104,9 @@ def test_the_second_opinion_is_a_real_decoding_of_the_same_audio(heard):
     sentence that is not there: it is a transcript of this audio, not the grammar's output again."""
     transcript = heard("how can i prevent hamstring cramps")
     assert transcript.second_opinion is not None
+    said = "how can i prevent hamstring cramps".split()
     loose = transcript.second_opinion().split()
-    assert {"prevent", "hamstring"} <= set(loose), loose
+    assert len(set(said) & set(loose)) >= len(said) / 2 and "hamstring" in loose, loose
     weather = heard("what is the weather like tomorrow in paris")
     assert weather.second_opinion is not None and weather.second_opinion() != weather.text
 
