@@ -104,11 +104,15 @@ class Assistant:
 
     # -- one turn -------------------------------------------------------------------------------------------------
     def respond(self, transcript: str, timings: Timings, source=None) -> VoiceTurn:
-        """Typed text: taken as said, always sent to the skill."""
+        """Typed text: taken as said, and sent to the skill (a typed yes or no answers a check of a spoken turn)."""
         started = time.perf_counter()
         # Nothing typed: as on Alexa, a launch in a new session, the fallback in an open one.
-        request = self.conversation.understand(transcript)
+        request, match = self.conversation.interpret(transcript)
         timings.nlu_ms = (time.perf_counter() - started) * 1000
+        if self.pending is not None:
+            replied = self._reply_to_check(match, True, Transcript(transcript, 1.0), timings, source)
+            if replied is not None:
+                return replied
         return self._send(request, transcript, timings, source, 1.0)
 
     def hear(self, heard: Transcript, timings: Timings, source=None) -> VoiceTurn:
@@ -118,13 +122,10 @@ class Assistant:
         request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
         timings.nlu_ms = (time.perf_counter() - started) * 1000
         if self.pending is not None:
-            pending, self.pending = self.pending, None
             sure = match is not None and combined_confidence(heard, match) >= self.thresholds.confirm_at
-            if sure and match is not None and match.intent == YES:
-                return self._send(pending.request, pending.transcript, timings, source, pending.confidence)
-            if sure and match is not None and match.intent == NO:
-                return self._local("ask_again", heard, timings, source, Outcome.REJECT, "ask_again")
-            # Anything else is a new question, judged on its own.
+            replied = self._reply_to_check(match, sure, heard, timings, source)
+            if replied is not None:
+                return replied
         if match is None and heard.text and heard.confidence >= self.thresholds.confirm_at:  # a launch phrase
             return self._send(request, heard.text, timings, source, heard.confidence)
         decision = decide(heard, match, self.thresholds, self._read)
@@ -140,6 +141,33 @@ class Assistant:
             return self._local("confirm_spotted" if decision.spotted else "confirm", heard, timings, source,
                                Outcome.CONFIRM, confirm=decision.match, decision=decision)
         return self._local("not_caught", heard, timings, source, Outcome.REJECT, decision=decision)
+
+    def _reply_to_check(self, match: Match | None, sure: bool, heard: Transcript, timings: Timings,
+                        source) -> VoiceTurn | None:
+        """The turn after "did you ask ...?": yes sends the held request, no asks again; anything else (None) is a new
+        question, judged on its own. The check is over either way."""
+        pending, self.pending = self.pending, None
+        if pending is None or match is None or not sure:
+            return None
+        if match.intent == YES:
+            return self._send(pending.request, pending.transcript, timings, source, pending.confidence)
+        if match.intent == NO:
+            return self._local("ask_again", heard, timings, source, Outcome.REJECT, "ask_again")
+        return None
+
+    # -- a check held by a front end between turns (the simulator page keeps no process of ours) ------------------
+    def hold(self, transcript: str, confidence: float) -> bool:
+        """Holds `transcript` as the question being checked, as a confirm turn left it; False if it reads as no
+        request at all."""
+        request, match = self.conversation.interpret(transcript)
+        if match is None or match.is_fallback:
+            return False
+        self.pending = _Pending(request, transcript, match, confidence)
+        return True
+
+    def held(self) -> tuple[str, float] | None:
+        """The question being checked, for a front end to keep until the next turn."""
+        return (self.pending.transcript, self.pending.confidence) if self.pending is not None else None
 
     def _read(self, text: str) -> Match | None:
         """Another transcript of the same utterance (the engine's second opinion), read by the same matcher."""

@@ -13,6 +13,13 @@ Endpoints (JSON in, JSON out; a bad request is a 4xx with a short reason of our 
                                  "speak": true to get the answer's speech as a WAV too}
     POST /simulator/api/voice   the same with "audio": base64 WAV instead of the utterance (the voice extra)
     POST /simulator/api/forget  {} -> deletes the local user's saved place
+
+A spoken turn is decided as `hamstring voice` decides it (local_voice.assistant): answered, checked ("Did you ask
+...?") or not caught, by the same confidence and rules. A check is a turn of the assistant's own, not sent to the
+skill: the response has "turn": null, "local" (its speech and outcome) and "pending", the question being checked,
+which the page sends back with its next turn ("pending": {"utterance", "confidence"}), spoken or typed: yes sends it,
+no asks again, anything else is a new question. The server re-reads the pending question with the matcher, as it
+would any utterance; the page cannot hand it a request of its own.
 """
 
 from __future__ import annotations
@@ -133,6 +140,17 @@ def simulator_blueprint(
         return {"turn": record.to_json() if record is not None else None,
                 "session": {"id": talk.session_id, "attributes": talk.attributes}}
 
+    def decided(talk: Conversation, helper: Any, spoken_turn: Any) -> dict[str, Any]:
+        """A turn the voice assistant decided: the skill's answer, or a turn of its own (a check, "not caught",
+        "ask again") with the question it holds, if any."""
+        held = helper.held()
+        answer = result(talk, spoken_turn.record if spoken_turn.outcome == "answer" else None)
+        answer.update(outcome=spoken_turn.outcome, pending=None if held is None else {
+            "utterance": held[0], "confidence": round(held[1], 3)})
+        answer["local"] = None if answer["turn"] is not None else {
+            "speech": spoken_turn.record.speech, "outcome": spoken_turn.outcome, "confirm": spoken_turn.confirm}
+        return answer
+
     @pages.post("/simulator/api/turn")
     def turn() -> Response:
         def work(data: dict) -> dict[str, Any]:
@@ -148,10 +166,17 @@ def simulator_blueprint(
                 if not talk.open:
                     raise BadTurn(409, "no session is open: a screen shows buttons only during a session")
                 return result(talk, talk.send(touch_request(word, token)))
-            record = talk.say(utterance_of(data.get("utterance")))
-            answer = result(talk, record)
+            utterance = utterance_of(data.get("utterance"))
+            pending = pending_of(data.get("pending"))
+            if pending is None:
+                answer = result(talk, talk.say(utterance))
+                speech = answer["turn"]["speech"]
+            else:  # a typed reply to a check of a spoken turn: yes or no settle it, as they would spoken
+                helper = _checking_assistant(talk, pending)
+                answer = decided(talk, helper, helper.respond(utterance, _timings()))
+                speech = answer["local"]["speech"] if answer["turn"] is None else answer["turn"]["speech"]
             if data.get("speak") is True:  # "Play the answers" in the page: the same speech as a spoken turn gets
-                answer.update(voice.speak(record.speech))
+                answer.update(voice.speak(speech))
             return answer
 
         return handled(work)
@@ -167,14 +192,14 @@ def simulator_blueprint(
                 wav = base64.b64decode(audio, validate=True)
             except (binascii.Error, ValueError):
                 raise BadTurn(400, "the recording is not base64 data") from None
-            transcript, confidence = voice.transcribe(wav)
-            if not transcript:
-                raise BadTurn(422, "nothing recognized in the recording: speak a question from the list, close "
-                                   "to the microphone")
-            record = talk.say(transcript)
-            answer = result(talk, record)
-            answer.update(transcript=transcript, confidence=round(confidence, 3), engine=voice.engine_name,
-                          **voice.speak(record.speech))
+            pending = pending_of(data.get("pending"))
+            helper, heard, spoken_turn = voice.hear(wav, lambda: _checking_assistant(talk, pending))
+            answer = decided(talk, helper, spoken_turn)
+            speech = answer["local"]["speech"] if answer["turn"] is None else answer["turn"]["speech"]
+            # The words heard this turn (a "yes" sends the question it confirms: the turn's utterance is that), and
+            # the confidence the decision went by.
+            answer.update(transcript=" ".join(heard.split()), confidence=round(spoken_turn.confidence, 3),
+                          engine=voice.engine_name, **voice.speak(speech))
             return answer
 
         return handled(work, MAX_VOICE_BYTES)
@@ -208,6 +233,38 @@ def utterance_of(value: object) -> str:
     if len(text) > MAX_UTTERANCE_CHARS:
         raise BadTurn(413, f"that is over {MAX_UTTERANCE_CHARS} characters: say one question at a time")
     return text
+
+
+def pending_of(value: object) -> tuple[str, float] | None:
+    """The question a check is holding, as the page sends it back: {"utterance", "confidence"} or null."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"utterance", "confidence"}:
+        raise BadTurn(400, "pending must be null or an object with utterance and confidence")
+    confidence = value["confidence"]
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+        raise BadTurn(400, "pending confidence must be a number from 0 to 1")
+    return utterance_of(value["utterance"]), float(confidence)
+
+
+def _timings() -> Any:
+    from local_voice.assistant import Timings
+
+    return Timings()
+
+
+def _checking_assistant(talk: Conversation, pending: tuple[str, float] | None) -> Any:
+    """The voice assistant's decision over this page's session, holding the question being checked, if any."""
+    import io
+
+    try:
+        from local_voice.assistant import Assistant
+    except ImportError:
+        raise BadTurn(501, "speech needs the voice extra: pip install 'hamstring-cramp-helper[voice]'") from None
+    helper = Assistant(None, None, out=io.StringIO(), conversation=talk)
+    if pending is not None and not helper.hold(*pending):
+        raise BadTurn(400, "the pending question is not one the skill understands")
+    return helper
 
 
 def in_gevent_worker() -> bool:
@@ -261,11 +318,29 @@ class _Voice:
                 except EngineError:
                     pass  # said by the first spoken turn
 
-    def transcribe(self, wav: bytes) -> tuple[str, float]:
-        """The words heard in a WAV recording, and the recognizer's confidence (0-1)."""
+    def hear(self, wav: bytes, assistant: Callable[[], Any]) -> tuple[Any, str, Any]:
+        """A WAV recording heard and decided by the voice assistant `assistant()` makes: the assistant (holding any
+        question it now checks), the words heard, and its turn. The decision's extra passes (a second opinion,
+        red-flag spotting) use the engine too, so all of it is one turn of the lock. They take a fraction of the
+        decoding, and run where the skill runs (the event loop, not gevent's thread pool: the skill's state store
+        stays on one thread)."""
+        pcm = self._pcm(wav)
+        helper = assistant()
+        self._load_engine()
+        if self._engine is None:
+            raise BadTurn(501, "the offline speech recognizer cannot start here")
+        from local_voice.assistant import Timings
+        from local_voice.engines import transcribe
+
+        with self._lock:
+            heard = off_the_loop(transcribe, self._engine, pcm)
+            helper.engine = self._engine
+            return helper, heard.text, helper.hear(heard, Timings())
+
+    def _pcm(self, wav: bytes) -> bytes:
+        """16 kHz mono PCM from a WAV recording, or a one-line refusal."""
         try:
             from local_voice.audio import AudioError, load_wav
-            from local_voice.engines import transcribe
         except ImportError:
             raise BadTurn(501, "speech needs the voice extra: pip install 'hamstring-cramp-helper[voice]'") \
                 from None
@@ -283,15 +358,9 @@ class _Voice:
             if info.samplerate > 0 and info.frames / info.samplerate > MAX_RECORDING_S:
                 raise BadTurn(413, f"the recording is over {MAX_RECORDING_S:.0f} s: ask one short question")
             try:
-                pcm = load_wav(path)
+                return load_wav(path)
             except AudioError:
                 raise BadTurn(400, "the recording is not audio we can read") from None
-        self._load_engine()
-        if self._engine is None:
-            raise BadTurn(501, "the offline speech recognizer cannot start here")
-        with self._lock:
-            heard = off_the_loop(transcribe, self._engine, pcm)
-        return " ".join(heard.text.split()), heard.confidence
 
     def speak(self, text: str) -> dict[str, Any]:
         """{"audio": base64 WAV of the answer} or {"audio": None, "audio_note": why not}."""

@@ -105,6 +105,66 @@ def test_bad_bodies() -> None:
                             content_type="application/json").status_code == 400
 
 
+CHECKED = {"utterance": "how can i prevent hamstring cramps", "confidence": 0.3}
+
+
+@pytest.mark.parametrize(("reply", "outcome", "intent"), [
+    ("yes", "answer", "PreventionIntent"),  # the question held by the check is sent
+    ("no", "ask_again", None),  # nothing is sent; the page is asked to say it again
+    ("what causes hamstring cramps", "answer", "CausesIntent"),  # a new question, and the check is over
+])
+def test_a_typed_reply_settles_a_spoken_check(reply: str, outcome: str, intent: str | None) -> None:
+    pytest.importorskip("pocketsphinx")
+    answer = post(client(), "/simulator/api/turn", {"utterance": reply, "pending": CHECKED}).get_json()
+    assert answer["outcome"] == outcome and answer["pending"] is None
+    if intent is None:
+        assert answer["turn"] is None and answer["local"]["outcome"] == outcome and answer["session"]["id"] is None
+    else:
+        assert answer["turn"]["intent"] == intent and answer["local"] is None
+        assert answer["turn"]["utterance"] == (CHECKED["utterance"] if reply == "yes" else reply)
+
+
+@pytest.mark.parametrize("pending", [
+    "how can i prevent hamstring cramps",
+    {"utterance": "how can i prevent hamstring cramps"},
+    {"utterance": "how can i prevent hamstring cramps", "confidence": 2},
+    {"utterance": "how can i prevent hamstring cramps", "confidence": True},
+    {"utterance": "x" * 400, "confidence": 0.3},
+    {"utterance": "what is the weather like in paris tomorrow", "confidence": 0.3},
+    {"utterance": "yes", "confidence": 0.3, "request": {"type": "IntentRequest"}},
+])
+def test_a_pending_question_from_the_page_is_checked_like_any_input(pending: object) -> None:
+    pytest.importorskip("pocketsphinx")
+    answer = post(client(), "/simulator/api/turn", {"utterance": "yes", "pending": pending})
+    assert 400 <= answer.status_code < 500 and set(answer.get_json()) == {"error"}
+    assert "paris" not in answer.get_data(as_text=True)
+
+
+def test_a_spoken_turn_is_decided_as_the_voice_assistant_decides(tmp_path) -> None:
+    """Real speech through the endpoint: out-of-domain speech is not caught (nothing reaches the skill), a check
+    holds its question for the page, and a spoken "yes" sends it."""
+    pytest.importorskip("pocketsphinx")
+    from tests.voice_support import espeak_available, speak_to_wav
+
+    if not espeak_available():
+        pytest.skip("espeak-ng is needed to make test speech")
+
+    def spoken(text: str, pending: object = None) -> dict:
+        wav = speak_to_wav(text, tmp_path / "said.wav").read_bytes()
+        return post(test_client, "/simulator/api/voice", {"audio": base64.b64encode(wav).decode(),
+                                                          "pending": pending}).get_json()
+
+    test_client = client()
+    for warm in ("when should i see a doctor", "what causes hamstring cramps"):
+        spoken(warm)  # a few turns in: the first after start-up is the least sure
+    weather = spoken("what is the weather like tomorrow in paris")
+    assert weather["outcome"] == "reject" and weather["turn"] is None and weather["pending"] is None
+    assert "didn't" in weather["local"]["speech"] and weather["audio"] or weather["audio_note"]
+    yes = spoken("yes", CHECKED)
+    assert yes["outcome"] == "answer" and yes["turn"]["intent"] == "PreventionIntent" and yes["pending"] is None
+    assert yes["transcript"] == "yes" and yes["turn"]["utterance"] == CHECKED["utterance"]
+
+
 @pytest.mark.parametrize(("audio", "status"), [
     (None, 400),
     ("not base64!", 400),

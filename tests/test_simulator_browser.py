@@ -1,6 +1,7 @@
 """The simulator page end to end: a real `hamstring serve --no-verify` on a free loopback port, driven by Debian's
 headless Chromium through Playwright (no browser download). Screenshots of the main states go to build/screenshots/
-(git-ignored). The spoken turn feeds a WAV made with espeak-ng as the microphone (Chromium's fake audio capture)."""
+(git-ignored). A spoken turn feeds a synthesized WAV as the microphone (Chromium's fake audio capture): a question
+said by flite, which the recognizer answers, and out-of-domain speech said by espeak-ng, which it does not catch."""
 
 from __future__ import annotations
 
@@ -62,21 +63,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The question spoken by espeak-ng at 16 kHz (Chromium's fake capture garbles espeak's 22.05 kHz), between
-    0.25 s and 3 s of silence: Chromium loops the file as the microphone from the moment it opens."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng not installed (scripts/setup.sh installs it)")
+SYNTHESIZERS = {"espeak-ng": ["espeak-ng", "-s", "190", "-w", "{out}", "{text}"],
+                # The voice the bundled recognizer hears best (benchmarks/voice.py): a question it should answer.
+                "flite": ["flite", "-voice", "slt", "-t", "{text}", "-o", "{out}"]}
+
+
+def microphone_wav(folder: Path, text: str, synthesizer: str = "espeak-ng") -> Path:
+    """`text` spoken at 16 kHz (Chromium's fake capture garbles espeak's 22.05 kHz), between 0.25 s and 3 s of
+    silence: Chromium loops the file as the microphone from the moment it opens."""
+    if shutil.which(synthesizer) is None:
+        pytest.skip(f"{synthesizer} not installed (scripts/setup.sh installs it)")
     from local_voice.audio import SAMPLE_RATE, load_wav, write_wav
 
-    folder = tmp_path_factory.mktemp("voice")
     spoken = folder / "spoken.wav"
-    subprocess.run(["espeak-ng", "-s", "190", "-w", str(spoken), QUESTION], check=True)
+    subprocess.run([arg.format(out=spoken, text=text) for arg in SYNTHESIZERS[synthesizer]], check=True,
+                   capture_output=True)
     silence = bytes(2 * SAMPLE_RATE // 4)
     padded = folder / "mic.wav"
     write_wav(padded, silence + load_wav(spoken) + silence * 12)
     return padded
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return microphone_wav(tmp_path_factory.mktemp("voice"), QUESTION, "flite")
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +95,23 @@ def driver() -> Iterator[object]:
         yield playwright
 
 
+def with_microphone(driver, wav: Path) -> object:
+    """Headless Chromium whose microphone (permission granted) plays `wav`."""
+    return driver.chromium.launch(executable_path=CHROMIUM, args=[
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"])
+
+
+def hold_to_speak(tab, ms: int) -> None:
+    tab.get_by_role("button", name="Hold to speak").hover()
+    tab.mouse.down()
+    tab.wait_for_timeout(ms)
+    tab.mouse.up()
+
+
 @pytest.fixture(scope="module")
 def browser(driver, speech_wav: Path) -> Iterator[object]:
-    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=[
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_wav}", "--autoplay-policy=no-user-gesture-required"])
+    chromium = with_microphone(driver, speech_wav)
     yield chromium
     chromium.close()
 
@@ -236,20 +258,34 @@ def test_save_and_load_a_conversation(page, server: str, tmp_path: Path) -> None
 
 
 def test_spoken_turn(page) -> None:
-    talk = page.get_by_role("button", name="Hold to speak")
-    talk.hover()
-    page.mouse.down()
-    page.wait_for_timeout(2400)
-    page.mouse.up()
+    hold_to_speak(page, 3600)  # the question takes 2.2 s, after 0.25 s of quiet
     page.wait_for_function("document.querySelectorAll('#turns > li').length === 1 || "
                            "!document.getElementById('error').hidden", timeout=180_000)  # ~40 s on 2 cores
     assert page.get_by_role("alert").is_hidden(), page.get_by_role("alert").inner_text()
     turn = page.locator("#turns > li").last
-    heard = turn.locator("p.hint").inner_text()
+    heard = turn.locator("p.hint").first.inner_text()
     assert re.match(r"Heard \(pocketsphinx, confidence [01]\.\d\d\): \w", heard), heard
+    assert int(page.locator("#simulator").get_attribute("data-last-audio-bytes") or 0) > 10_000  # the reply, spoken
     assert meta(turn, "intent") == "TreatmentIntent", heard
-    assert int(page.locator("#simulator").get_attribute("data-last-audio-bytes") or 0) > 10_000  # the answer, spoken
     shot(page, "spoken")
+
+
+def test_speech_it_did_not_catch_is_not_sent_to_the_skill(driver, server: str, tmp_path: Path) -> None:
+    chromium = with_microphone(driver, microphone_wav(tmp_path, "what is the weather like tomorrow in paris"))
+    try:
+        tab = chromium.new_page()
+        tab.goto(f"{server}/simulator")
+        hold_to_speak(tab, 3000)
+        tab.wait_for_function("document.querySelectorAll('#turns > li').length === 1 || "
+                              "!document.getElementById('error').hidden", timeout=180_000)
+        assert tab.get_by_role("alert").is_hidden(), tab.get_by_role("alert").inner_text()
+        turn = tab.locator("#turns > li").last
+        assert "local" in (turn.get_attribute("class") or "") and meta(turn, "outcome") == "reject"
+        assert "didn't" in turn.locator("p.helper").inner_text() and not turn.locator("button.inspect").count()
+        assert tab.locator("#session-line").inner_text() == "No session open."  # nothing reached the skill
+        assert meta(say(tab, "what do i do for a hamstring cramp"), "intent") == "TreatmentIntent"
+    finally:
+        chromium.close()
 
 
 def test_microphone_refused(driver, server: str) -> None:
@@ -258,10 +294,7 @@ def test_microphone_refused(driver, server: str) -> None:
     try:
         tab = chromium.new_page()
         tab.goto(f"{server}/simulator")
-        tab.get_by_role("button", name="Hold to speak").hover()
-        tab.mouse.down()
-        tab.wait_for_timeout(300)
-        tab.mouse.up()
+        hold_to_speak(tab, 300)
         alert = tab.get_by_role("alert")
         alert.wait_for()
         assert "Microphone permission was refused" in alert.inner_text()

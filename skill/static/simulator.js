@@ -6,8 +6,9 @@
   const root = document.getElementById("simulator");
   const $ = (id) => document.getElementById(id);
   const MAX_RECORDING_S = Number(root.dataset.maxRecordingS) || 15;
+  // `pending`: the question the voice assistant is checking ("Did you ask ...?"), sent back with the next turn.
   const state = { session: { id: null, attributes: {} }, device: "speaker", turns: [], busy: false,
-                  screenDirective: null };
+                  screenDirective: null, pending: null };
 
   // -- talking to the server ---------------------------------------------------------------------------------------
   async function post(path, payload) {
@@ -32,10 +33,14 @@
     setBusy(true);
     clearError();
     try {
+      const asks = extra.audio !== undefined || extra.utterance !== undefined;
       const data = await post(extra.audio ? "/simulator/api/voice" : "/simulator/api/turn",
-                              Object.assign({ session: state.session, device: state.device }, extra));
+                              Object.assign({ session: state.session, device: state.device },
+                                            asks ? { pending: state.pending } : {}, extra));
       state.session = data.session;
+      state.pending = data.pending || null;
       if (data.turn) addTurn(data.turn, label || data.transcript || data.turn.utterance, data);
+      else if (data.local) addLocalTurn(label || data.transcript || "(nothing recognized)", data);
       showSession();
       return data;
     } catch (error) {
@@ -68,10 +73,7 @@
     inspect.addEventListener("click", () => showIo(index));
     item.appendChild(inspect);
     item.appendChild(el("p", "you", "You: " + said));
-    if (extra && extra.transcript) {
-      const sure = typeof extra.confidence === "number" ? `, confidence ${extra.confidence.toFixed(2)}` : "";
-      item.appendChild(el("p", "hint", `Heard (${extra.engine || "offline recognizer"}${sure}): ${extra.transcript}`));
-    }
+    if (extra && extra.transcript) item.appendChild(heardLine(extra));
     item.appendChild(el("p", "helper", "Alexa: " + (turn.speech || "(no speech)")));
     if (turn.reprompt) item.appendChild(el("p", "reprompt", "Reprompt: " + turn.reprompt));
     const card = (turn.response.response || {}).card;
@@ -104,6 +106,37 @@
     renderScreen();
     if (extra && extra.audio) playAnswer(extra.audio);
     else if (extra && extra.audio_note) $("talk-status").textContent = extra.audio_note;
+  }
+
+  function heardLine(extra) {
+    const sure = typeof extra.confidence === "number" ? `, confidence ${extra.confidence.toFixed(2)}` : "";
+    return el("p", "hint", `Heard (${extra.engine || "offline recognizer"}${sure}): ${extra.transcript}`);
+  }
+
+  // A turn the voice assistant answers itself: a check ("Did you ask ...?"), "not caught" or "ask again". Nothing
+  // was sent to the skill, so there are no envelopes and the session is as it was.
+  function addLocalTurn(said, data) {
+    state.turns.push({ said: said, turn: null, replay: null });
+    const item = document.createElement("li");
+    item.className = "turn local";
+    item.dataset.index = String(state.turns.length - 1);
+    item.appendChild(el("p", "you", "You: " + said));
+    if (data.transcript) item.appendChild(heardLine(data));
+    item.appendChild(el("p", "helper", "Assistant: " + data.local.speech));
+    item.appendChild(el("p", "hint", data.pending
+      ? "Checked by the voice assistant, not sent to the skill: say or type yes or no."
+      : "Not sent to the skill: the voice assistant was not sure what it heard."));
+    const meta = document.createElement("dl");
+    meta.className = "meta";
+    for (const [k, v] of [["outcome", data.local.outcome], ["asking about", data.local.confirm || "–"]]) {
+      meta.appendChild(el("dt", "", k));
+      meta.appendChild(el("dd", "", v));
+    }
+    item.appendChild(meta);
+    $("turns").appendChild(item);
+    item.scrollIntoView({ block: "nearest" });
+    if (data.audio) playAnswer(data.audio);
+    else if (data.audio_note) $("talk-status").textContent = data.audio_note;
   }
 
   function el(tag, className, text) {
@@ -139,6 +172,7 @@
   async function newSession() {
     if (state.session.id) await send({ end: true }, "(new session: the open one ends)");
     state.session = { id: null, attributes: {} };
+    state.pending = null;
     showSession();
     clearError();
   }
@@ -264,7 +298,7 @@
     }
     $("talk-status").textContent = tooLong ? `Stopped at ${MAX_RECORDING_S} s; recognizing…` : "Recognizing…";
     const data = await send({ audio: toWavBase64(taken.chunks, taken.rate) }, null);
-    if (data) $("talk-status").textContent = `Heard: “${data.transcript}”`;
+    if (data) $("talk-status").textContent = data.transcript ? `Heard: “${data.transcript}”` : "Nothing recognized.";
     else $("talk-status").textContent = "";
   }
 
