@@ -277,6 +277,7 @@
     };
     source.connect(processor);
     processor.connect(context.destination);
+    root.dataset.recording = "live"; // from here the microphone is being recorded (tests time their speech by it)
     if (recording.stopWanted) stopRecording(false);
   }
 
@@ -285,6 +286,7 @@
     if (recording.starting) { recording.stopWanted = true; return; }
     const taken = recording;
     recording = null;
+    delete root.dataset.recording;
     talk.setAttribute("aria-pressed", "false");
     taken.processor.disconnect();
     taken.source.disconnect();
