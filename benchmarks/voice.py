@@ -187,15 +187,13 @@ def _run(task: tuple) -> dict:
 def all_evidence(assistant: Any, heard: Any) -> dict[str, Any]:
     """The second opinion's verdict and the spotted red flag for every turn, not only where the decision looked at
     them, so that --tune can replay rules that would look elsewhere. It costs the passes the decision skipped."""
-    from local_voice.confidence import most_urgent, same_request
+    from local_voice.confidence import most_urgent, second_opinion
 
     decision = assistant.last_decision
     match = assistant._read(heard.text) if heard.text else None
     agreed = decision.agreed if decision is not None else None
     if agreed is None and match is not None and heard.second_opinion is not None:
-        second = heard.second_opinion()
-        reading = assistant._read(second) if second else None
-        agreed = reading is not None and same_request(match, reading)
+        agreed = second_opinion(heard.second_opinion, match, assistant._read)[1]
     spotted = decision.spotted if decision is not None else None
     if spotted is None and heard.spot_red_flags is not None:
         found = most_urgent(heard.spot_red_flags(), assistant._read)

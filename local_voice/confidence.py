@@ -125,9 +125,7 @@ def decide(transcript: Transcript, match: Match | None, thresholds: Thresholds =
     opinion = transcript.second_opinion
     if match is not None and opinion is not None and read is not None and thresholds.needs_second_opinion(
             confidence):
-        second = opinion()
-        reading = read(second) if second else None
-        agreed = reading is not None and same_request(match, reading)
+        second, agreed = second_opinion(opinion, match, read)
     # Outside the band the outcome is the same whatever the second opinion says, so no pass is spent on it.
     rule = None if opinion is None or read is None else bool(agreed)
     red_flag = match is not None and match.intent == RED_FLAG_INTENT
@@ -137,6 +135,13 @@ def decide(transcript: Transcript, match: Match | None, thresholds: Thresholds =
         if spotted is not None:
             return Decision(Outcome.CONFIRM, confidence, spotted[1], second, agreed, spotted[0])
     return Decision(outcome, confidence, match or Match(FALLBACK_INTENT), second, agreed)
+
+
+def second_opinion(opinion: Callable[[], str], match: Match, read: Callable[[str], Match | None]) -> tuple[str, bool]:
+    """The engine's second transcript, and whether it asks for the same thing as `match`."""
+    second = opinion()
+    reading = read(second) if second else None
+    return second, reading is not None and same_request(match, reading)
 
 
 def most_urgent(phrases: list[str], read: Callable[[str], Match | None]) -> tuple[str, Match] | None:

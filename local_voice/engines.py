@@ -225,20 +225,16 @@ class PocketsphinxEngine:
                 for phrase, phones in self._keyword_phones.items()), encoding="utf-8")
             self._decoder.add_kws(SPOT_SEARCH, str(Path(tmp) / "keywords.txt"))
         start, final, transitions = fsg_transitions(grammar)
-        ngram_lw = self._decoder.config["lw"]
-        self._decoder.config["lw"] = GRAMMAR_LW
-        self._decoder.add_fsg(GRAMMAR_SEARCH, self._decoder.create_fsg(GRAMMAR_SEARCH, start, final, transitions))
-        self._decoder.config["lw"] = ngram_lw
+        with _language_weight(self._decoder, GRAMMAR_LW):
+            self._decoder.add_fsg(GRAMMAR_SEARCH, self._decoder.create_fsg(GRAMMAR_SEARCH, start, final, transitions))
         # The unconstrained alternative: a free phone loop, a second search of the same decoder (so the acoustic
         # model is loaded once: a second decoder doubled peak memory, 269 -> 524 MB). It runs over the utterance
         # after the grammar search, at about a fifth of its cost (measured: 3.8 of 17.4 s over 40 dev utterances).
         # Its own language weight, read when the search is added: at the decoder's 6.5 the phone bigrams dominate
         # and out-of-domain speech scored as well as ours (a weather question: -18 per frame, as sure as a template
         # sentence); at 2 it follows the acoustics (-32, against -20 for "what causes hamstring cramps").
-        grammar_lw = self._decoder.config["lw"]
-        self._decoder.config["lw"] = PHONE_LOOP_LW
-        self._decoder.add_allphone_file(PHONE_SEARCH, str(model / "en-us-phone.lm.bin"))
-        self._decoder.config["lw"] = grammar_lw
+        with _language_weight(self._decoder, PHONE_LOOP_LW):
+            self._decoder.add_allphone_file(PHONE_SEARCH, str(model / "en-us-phone.lm.bin"))
         anyword = min(self._phones)
         self._decoder.add_fsg(SETTLE_SEARCH, self._decoder.create_fsg(SETTLE_SEARCH, 0, 1, [(0, 1, 1.0, anyword)]))
         self._decoder.activate_search(GRAMMAR_SEARCH)
@@ -365,6 +361,18 @@ def _first_pronunciations(dictionary: str) -> dict[str, list[str]]:
         if "(" not in word:
             phones.setdefault(word, pronunciation)
     return phones
+
+
+@contextmanager
+def _language_weight(decoder: Any, weight: float) -> Iterator[None]:
+    """A search added inside the block reads this language weight (pocketsphinx reads it from the configuration
+    when a search is added); the decoder's own (the n-gram search's) is back after it."""
+    default = decoder.config["lw"]
+    decoder.config["lw"] = weight
+    try:
+        yield
+    finally:
+        decoder.config["lw"] = default
 
 
 def _cepstral_energy(decoder: Any) -> float:

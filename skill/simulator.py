@@ -169,14 +169,16 @@ def simulator_blueprint(
             utterance = utterance_of(data.get("utterance"))
             pending = pending_of(data.get("pending"))
             if pending is None:
-                answer = result(talk, talk.say(utterance))
-                speech = answer["turn"]["speech"]
+                record = talk.say(utterance)
+                answer = result(talk, record)
             else:  # a typed reply to a check of a spoken turn: yes or no settle it, as they would spoken
-                helper = _checking_assistant(talk, pending)
-                answer = decided(talk, helper, helper.respond(utterance, _timings()))
-                speech = answer["local"]["speech"] if answer["turn"] is None else answer["turn"]["speech"]
+                helper = _checking_assistant(talk, pending)  # a 501 without the voice extra
+                from local_voice.assistant import Timings
+
+                typed_turn = helper.respond(utterance, Timings())
+                record, answer = typed_turn.record, decided(talk, helper, typed_turn)
             if data.get("speak") is True:  # "Play the answers" in the page: the same speech as a spoken turn gets
-                answer.update(voice.speak(speech))
+                answer.update(voice.speak(record.speech))
             return answer
 
         return handled(work)
@@ -195,11 +197,10 @@ def simulator_blueprint(
             pending = pending_of(data.get("pending"))
             helper, heard, spoken_turn = voice.hear(wav, lambda: _checking_assistant(talk, pending))
             answer = decided(talk, helper, spoken_turn)
-            speech = answer["local"]["speech"] if answer["turn"] is None else answer["turn"]["speech"]
             # The words heard this turn (a "yes" sends the question it confirms: the turn's utterance is that), and
             # the confidence the decision went by.
             answer.update(transcript=" ".join(heard.split()), confidence=round(spoken_turn.confidence, 3),
-                          engine=voice.engine_name, **voice.speak(speech))
+                          engine=voice.engine_name, **voice.speak(spoken_turn.record.speech))
             return answer
 
         return handled(work, MAX_VOICE_BYTES)
@@ -245,12 +246,6 @@ def pending_of(value: object) -> tuple[str, float] | None:
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
         raise BadTurn(400, "pending confidence must be a number from 0 to 1")
     return utterance_of(value["utterance"]), float(confidence)
-
-
-def _timings() -> Any:
-    from local_voice.assistant import Timings
-
-    return Timings()
 
 
 def _checking_assistant(talk: Conversation, pending: tuple[str, float] | None) -> Any:
