@@ -191,14 +191,14 @@ def all_evidence(assistant: Any, heard: Any) -> dict[str, Any]:
 
     decision = assistant.last_decision
     match = assistant._read(heard.text) if heard.text else None
-    agreed = decision.agreed if decision is not None else None
+    second, agreed = (decision.second, decision.agreed) if decision is not None else (None, None)
     if agreed is None and match is not None and heard.second_opinion is not None:
-        agreed = second_opinion(heard.second_opinion, match, assistant._read)[1]
+        second, agreed = second_opinion(heard.second_opinion, match, assistant._read)
     spotted = decision.spotted if decision is not None else None
     if spotted is None and heard.spot_red_flags is not None:
         found = most_urgent(heard.spot_red_flags(), assistant._read)
         spotted = found[0] if found is not None else None
-    return {"agreed_all": agreed, "spotted_all": spotted}
+    return {"second_all": second, "agreed_all": agreed, "spotted_all": spotted}
 
 
 # -- main ------------------------------------------------------------------------------------------------------------
