@@ -1,0 +1,39 @@
+"""The voice benchmark's rows, which `--tune` and offline replays of the decision read instead of decoding again:
+real espeak-ng speech through the benchmark's own worker with the real pocketsphinx engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import voice
+from local_voice.assistant import Assistant
+from local_voice.confidence import same_request
+
+from .voice_support import espeak_available
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
+
+REPLAYED = {"heard", "confidence", "lr", "phone_errors", "outcome", "expected", "given", "right", "agreed", "spotted"}
+
+
+@pytest.mark.parametrize("all_evidence", [False, True])
+def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
+    monkeypatch.setattr(voice, "CACHE", tmp_path)
+    for name in ("_engine", "_noise_on", "_all_evidence", "_first_turns"):  # the worker's globals, put back after
+        monkeypatch.setattr(voice, name, getattr(voice, name))
+    voice._init("pocketsphinx", False, all_evidence)
+    text, intent = "what causes hamstring cramps", "CausesIntent"
+    row = voice._run((("espeak", "clean", "template", 0), voice.synthesize(text, "espeak"),
+                      {"text": text, "intent": intent}))
+    assert REPLAYED <= row.keys() and row["kind"] == "template" and row["heard"]
+    evidence = {"second_all", "agreed_all", "spotted_all"}
+    if not all_evidence:
+        assert not evidence & row.keys()  # the passes the decision skipped are not spent
+        return
+    assert evidence <= row.keys()
+    # Every turn's second transcript is recorded, and its verdict is the one a replay would read from it.
+    assert isinstance(row["second_all"], str) and row["second_all"]
+    read = Assistant(None, None).conversation.interpret
+    heard, second = read(row["heard"])[1], read(row["second_all"])[1]
+    assert heard is not None
+    assert row["agreed_all"] == (second is not None and same_request(heard, second))
