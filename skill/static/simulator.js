@@ -83,15 +83,12 @@
       box.appendChild(el("div", "card-content", card.content || card.text || ""));
       item.appendChild(box);
     }
-    const meta = document.createElement("dl");
-    meta.className = "meta";
     const slots = Object.entries(turn.slots || {}).map(([k, v]) => `${k}=${v}`).join(", ");
     const rows = [["request", turn.request.request.type], ["intent", turn.intent || "–"], ["slots", slots || "–"],
                   ["answer", turn.answer || "–"], ["topic", turn.topic || "–"],
                   ["step", turn.step == null ? "–" : String(turn.step)],
                   ["screen", (turn.directives || []).length ? "RenderDocument " + turn.directives[0].token : "–"]];
-    for (const [k, v] of rows) { meta.appendChild(el("dt", "", k)); meta.appendChild(el("dd", "", v)); }
-    item.appendChild(meta);
+    item.appendChild(metaList(rows));
     if (turn.end_session || turn.request.request.type === "SessionEndedRequest") {
       item.appendChild(el("p", "ended", "The session ended."));
     }
@@ -104,8 +101,7 @@
     }
     if (turn.end_session || turn.request.request.type === "SessionEndedRequest") state.screenDirective = null;
     renderScreen();
-    if (extra && extra.audio) playAnswer(extra.audio);
-    else if (extra && extra.audio_note) $("talk-status").textContent = extra.audio_note;
+    playOrNote(extra);
   }
 
   function heardLine(extra) {
@@ -126,17 +122,23 @@
     item.appendChild(el("p", "hint", data.pending
       ? "Checked by the voice assistant, not sent to the skill: say or type yes or no."
       : "Not sent to the skill: the voice assistant was not sure what it heard."));
-    const meta = document.createElement("dl");
-    meta.className = "meta";
-    for (const [k, v] of [["outcome", data.local.outcome], ["asking about", data.local.confirm || "–"]]) {
-      meta.appendChild(el("dt", "", k));
-      meta.appendChild(el("dd", "", v));
-    }
-    item.appendChild(meta);
+    item.appendChild(metaList([["outcome", data.local.outcome], ["asking about", data.local.confirm || "–"]]));
     $("turns").appendChild(item);
     item.scrollIntoView({ block: "nearest" });
-    if (data.audio) playAnswer(data.audio);
-    else if (data.audio_note) $("talk-status").textContent = data.audio_note;
+    playOrNote(data);
+  }
+
+  function metaList(rows) {
+    const meta = document.createElement("dl");
+    meta.className = "meta";
+    for (const [k, v] of rows) { meta.appendChild(el("dt", "", k)); meta.appendChild(el("dd", "", v)); }
+    return meta;
+  }
+
+  // The answer's speech, or why there is none to play.
+  function playOrNote(extra) {
+    if (extra && extra.audio) playAnswer(extra.audio);
+    else if (extra && extra.audio_note) $("talk-status").textContent = extra.audio_note;
   }
 
   function el(tag, className, text) {
