@@ -41,7 +41,7 @@ def build_app(kind: str, workdir: Path):
     from flask import Flask, Response, request
 
     from benchmarks.hello_skill import invoke_hello
-    from skill.server import create_app
+    from skill.web.app import create_app
 
     hello_skill = lambda body, raw=None: invoke_hello(body)  # noqa: E731 (same signature as skill.invoke)
     if kind == "bare-hello":
@@ -61,7 +61,7 @@ def build_app(kind: str, workdir: Path):
     if skill_kind == "sqlite":
         from functools import partial
 
-        from skill.handlers import build_skill
+        from skill.builder import build_skill
         from skill.invoke import invoke_checked
         from skill.store import choose_store
 
@@ -69,7 +69,7 @@ def build_app(kind: str, workdir: Path):
     if mode == "off":
         return create_app(None, **options)
     from skill.conversation import LOCAL_APPLICATION_ID
-    from skill.verify import RequestVerifier, load_roots
+    from skill.web.verify import RequestVerifier, load_roots
 
     roots = load_roots((workdir / "root.pem").read_bytes())
     chain = (workdir / "chain.pem").read_bytes()
@@ -79,7 +79,7 @@ def build_app(kind: str, workdir: Path):
 def serve_child(kind: str, workdir: Path, port: int, workers: int) -> None:
     import logging
 
-    from skill.server import run_gunicorn
+    from skill.web.serve import run_gunicorn
 
     # As `hamstring serve` runs: one access-log line per request (to stderr, discarded here).
     logging.basicConfig(level=logging.INFO, format="%(message)s")

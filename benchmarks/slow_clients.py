@@ -157,7 +157,7 @@ def free_port() -> int:
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "skill", "serve", "--no-verify", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "hamstring", "serve", "--no-verify", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT, env={k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

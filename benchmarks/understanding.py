@@ -33,7 +33,8 @@ from pathlib import Path
 
 import yaml
 
-from intents.language import FALLBACK_INTENT, load_language
+from intents.language import load_language
+from intents.names import FALLBACK_INTENT
 from skill.content import NOT_COVERED, load_content
 from skill.conversation import Conversation, TurnRecord
 

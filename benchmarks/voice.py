@@ -231,7 +231,7 @@ def app_peak_memory_mb(wav: Path) -> float:
     child it is (this process's own children include the benchmark's workers)."""
     probe = (
         "import resource, subprocess, sys; "
-        f"subprocess.run([sys.executable, '-m', 'skill', 'voice', '--input', {str(wav)!r}, '--no-tts', '--json'], "
+        f"subprocess.run([sys.executable, '-m', 'hamstring', 'voice', '--input', {str(wav)!r}, '--no-tts', '--json'], "
         "check=True, capture_output=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )

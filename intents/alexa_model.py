@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .language import BUILTIN_PREFIX, FALLBACK_INTENT, Language
+from .language import Language
+from .names import BUILTIN_PREFIX, FALLBACK_INTENT
 
 # Alexa recommends many samples per intent; past a few hundred they add build time, not accuracy.
 SAMPLES_PER_INTENT = 300

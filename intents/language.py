@@ -20,10 +20,9 @@ from hassil.intents import RangeSlotList, SlotList, TextSlotList
 from hassil.parse_expression import parse_sentence
 from hassil.sample import sample_expression
 
+from .names import BUILTIN_PREFIX
 from .walk import CountWalker, TemplateWalker, list_phrases
 
-BUILTIN_PREFIX = "AMAZON."
-FALLBACK_INTENT = "AMAZON.FallbackIntent"
 SENTENCES_FILE = "en.yaml"
 
 # Above this many expansions a template is sampled at random (seeded) instead of enumerated.

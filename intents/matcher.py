@@ -21,13 +21,12 @@ from functools import lru_cache
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
-from .language import FALLBACK_INTENT, Language, load_language
+from .language import Language, load_language
+from .names import FALLBACK_INTENT, RED_FLAG_INTENT, RED_FLAG_LIST
 from .redflags import RedFlagDetector
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
 
-RED_FLAG_INTENT = "RedFlagIntent"
-RED_FLAG_LIST = "red_flag"
 # An open slot takes at most this many words: "does tonic water help" yes, a whole second sentence no.
 MAX_OPEN_VALUE_WORDS = 4
 # Lists whose values are spotted in paraphrases, and the question intent each one's slot belongs to.

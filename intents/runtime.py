@@ -13,6 +13,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .names import RED_FLAG_LIST
 from .redflags import RedFlagDetector, fold
 from .text import words
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # the compiler needs hassil; the loader must not
     from .language import Language
 
 RUNTIME_FILE = "en.runtime.json"
-RED_FLAG_LIST = "red_flag"
 
 
 @dataclass

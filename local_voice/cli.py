@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from skill.cli import CliError, lines
+from hamstring.errors import CliError
+from hamstring.textio import lines
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
@@ -90,8 +91,8 @@ def cmd_voice(args: argparse.Namespace) -> int:
 
 def _conversation(args: argparse.Namespace):
     """The same skill and store as `hamstring chat`: sessions resume from the saved place (--state, --no-state)."""
+    from hamstring.state_flags import local_skill
     from skill.conversation import Conversation
-    from skill.frontends import local_skill
 
     try:
         local = local_skill(args)
@@ -101,7 +102,7 @@ def _conversation(args: argparse.Namespace):
 
 
 def conversation_note(args: argparse.Namespace) -> str:
-    from skill.frontends import state_choice
+    from hamstring.state_flags import state_choice
 
     return state_choice(args).reason
 

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from intents.language import FALLBACK_INTENT
 from intents.matcher import RED_FLAG_INTENT, RED_FLAG_LIST, Match
+from intents.names import FALLBACK_INTENT
 from intents.redflags import urgency
 
 from .engines import Transcript

@@ -14,8 +14,8 @@ from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
-from intents.language import FALLBACK_INTENT
 from intents.matcher import Match, MatchContext, Matcher, default_matcher
+from intents.names import FALLBACK_INTENT
 
 from .invoke import invoke, to_request_envelope
 from .reply import ssml_to_text

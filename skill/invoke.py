@@ -15,8 +15,8 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.request import Request
 
+from .builder import build_skill
 from .envelope import EnvelopeError, check_envelope, parse_envelope
-from .handlers import build_skill
 
 _serializer = DefaultSerializer()
 

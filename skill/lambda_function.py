@@ -15,8 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .builder import build_skill
 from .envelope import check_envelope
-from .handlers import build_skill
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
 

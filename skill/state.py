@@ -7,11 +7,19 @@ against what the content allows (a known section, a real step, a known answer) a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-# "steps": a yes reads the treatment from step 1; "next_step": a yes reads the step after `position`; "resume": the
-# same, offered at launch from the saved place, where a no also forgets that place.
-STEP_OFFERS = ("steps", "next_step", "resume")
+
+class Offer(str, Enum):
+    """What a "yes" gives besides a section's detail (whose offer is the section id)."""
+
+    STEPS = "steps"  # the treatment from step 1
+    NEXT_STEP = "next_step"  # the step after `position`
+    RESUME = "resume"  # the same, offered at launch from the saved place, where a no also forgets that place
+
+
+STEP_OFFERS = frozenset(offer.value for offer in Offer)
 MAX_TEXT_CHARS = 8000  # Alexa's own limit on speech; a longer "last speech" was not ours
 
 
@@ -45,7 +53,7 @@ class ConversationState:
     topic: str | None = None  # section this turn spoke about
     step: int | None = None  # treatment step this turn read (1-based)
     position: int | None = None  # last treatment step read this session, so "next" works after a detour
-    offer: str | None = None  # what a "yes" would give: a section's detail, or steps (see STEP_OFFERS)
+    offer: str | None = None  # what a "yes" would give: a section id (its detail) or an Offer value
     answer: str | None = None  # the specific answer, red flag or "not_covered" this turn gave
     disclaimed: bool = False  # the not-medical-advice line was spoken in this session
     last_speech: str | None = None  # plain text of the last answer, for "repeat"

@@ -1,4 +1,4 @@
-"""The real production server (gunicorn + skill/http_worker.py) in a subprocess on loopback, for tests that must see
+"""The real production server (gunicorn + skill/web/worker.py) in a subprocess on loopback, for tests that must see
 what a client sees: framing, timeouts, server-level refusals. Nothing is mocked.
 
     python -m tests.real_server --port P [--root root.pem --chain-base http://127.0.0.1:Q]
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _app(args: argparse.Namespace):
     from skill.conversation import LOCAL_APPLICATION_ID
-    from skill.server import create_app
-    from skill.verify import RequestVerifier, fetch_chain, load_roots
+    from skill.web.app import create_app
+    from skill.web.verify import RequestVerifier, fetch_chain, load_roots
 
     if not args.root:
         return create_app(None)
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--root")
     parser.add_argument("--chain-base")
     args = parser.parse_args()
-    from skill.server import run_gunicorn
+    from skill.web.serve import run_gunicorn
 
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     run_gunicorn(lambda: _app(args), "127.0.0.1", args.port, args.workers)

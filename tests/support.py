@@ -25,7 +25,7 @@ def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120,
     environ = {**os.environ, "HAMSTRING_STATE": "off", **(env or {})}
     environ.pop("HAMSTRING_DYNAMODB_TABLE", None)
     return subprocess.run(
-        [sys.executable, "-m", "skill", *args],
+        [sys.executable, "-m", "hamstring", *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
         timeout=timeout,

@@ -40,7 +40,7 @@ def test_voice_text_with_non_utf8_input_is_one_line():
 
 
 def test_ask_with_non_utf8_argument_is_one_line():
-    result = subprocess.run([sys.executable, "-m", "skill", "ask", b"what causes \xff cramps"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "hamstring", "ask", b"what causes \xff cramps"], capture_output=True,
                             cwd=ROOT, timeout=60)
     one_line_error(result, 1, "not valid UTF-8")
 
@@ -74,7 +74,7 @@ def test_serve_port_out_of_range_is_one_line():
     (["ask", "what causes hamstring cramps"], ["flask", "gunicorn", "gevent", "numpy", "cryptography", "tqdm"]),
 ])
 def test_cli_loads_only_the_chosen_command(argv, forbidden):
-    script = ("import sys; from skill.cli import main\n"
+    script = ("import sys; from hamstring.main import main\n"
               "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
               "print(' '.join(m for m in sys.modules), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, cwd=ROOT, timeout=60)

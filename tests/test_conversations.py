@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from skill.builder import create_skill
 from skill.content import load_content
 from skill.conversation import Conversation, TurnRecord
-from skill.handlers import create_skill
 from skill.invoke import invoker
 from skill.reply import MAX_CARD_CHARS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
 from skill.store import FailSoftAdapter, SqliteAdapter

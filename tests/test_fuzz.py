@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.conversation import LOCAL_APPLICATION_ID
-from skill.server import create_app
-from skill.verify import RequestVerifier
+from skill.web.app import create_app
+from skill.web.verify import RequestVerifier
 
 from .alexa_ca import CHAIN_URL, PrivateCA
 from .support import DATA

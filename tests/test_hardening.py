@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.slow_clients import measure
 from skill.envelope import MAX_BODY_BYTES
-from skill.verify import FETCH_TIMEOUT_S
+from skill.web.verify import FETCH_TIMEOUT_S
 
 from .alexa_ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
 from .real_server import real_server
@@ -377,7 +377,7 @@ def test_certifi_roots_load_without_the_deprecation_warning():
     """Loading the roots with deprecation warnings as errors: the roots cryptography will refuse are skipped, not
     merely silenced."""
     script = ("import warnings; warnings.simplefilter('error');"
-              "from skill.verify import default_roots; roots = default_roots(); print(len(roots))")
+              "from skill.web.verify import default_roots; roots = default_roots(); print(len(roots))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
     assert int(result.stdout) > 100
@@ -387,7 +387,7 @@ def test_concurrent_chain_fetches_are_bounded():
     """At most MAX_CONCURRENT_FETCHES fetches run at once; the next request is refused quickly, not queued."""
     from skill.conversation import LOCAL_APPLICATION_ID
     from skill.skill_id import VerificationFailed
-    from skill.verify import MAX_CONCURRENT_FETCHES, RequestVerifier
+    from skill.web.verify import MAX_CONCURRENT_FETCHES, RequestVerifier
 
     release, started = threading.Event(), threading.Semaphore(0)
 

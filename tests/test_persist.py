@@ -9,9 +9,9 @@ import logging
 
 import pytest
 
+from skill.builder import create_skill
 from skill.conversation import LOCAL_USER_ID, Conversation
 from skill.envelope import EnvelopeError
-from skill.handlers import create_skill
 from skill.invoke import invoke, invoker
 from skill.persist import RESUME_WINDOW_S
 from skill.store import FailSoftAdapter, SqliteAdapter

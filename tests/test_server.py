@@ -19,8 +19,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from skill.conversation import LOCAL_APPLICATION_ID
-from skill.server import MAX_BODY_BYTES, create_app
-from skill.verify import FETCH_TIMEOUT_S, MAX_CHAIN_BYTES, RequestVerifier, VerificationFailed, fetch_chain
+from skill.envelope import MAX_BODY_BYTES
+from skill.web.app import create_app
+from skill.web.verify import FETCH_TIMEOUT_S, MAX_CHAIN_BYTES, RequestVerifier, VerificationFailed, fetch_chain
 
 from .alexa_ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
 from .support import DATA, ROOT
@@ -301,7 +302,7 @@ def serve(*args: str, env: dict | None = None):
     # The state store is off unless a test gives one: never the real user's data directory.
     environment = {k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"}
     environment |= {"HAMSTRING_STATE": "off"} | (env or {})
-    return subprocess.Popen([sys.executable, "-m", "skill", "serve", *args], cwd=ROOT, env=environment,
+    return subprocess.Popen([sys.executable, "-m", "hamstring", "serve", *args], cwd=ROOT, env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -8,13 +8,15 @@ import json
 
 import pytest
 
-from skill.handlers import build_skill
-from skill.server import app_from_environment, create_app
-from skill.verify import RequestVerifier
+from local_voice.web import SpokenTurns
+from skill.builder import build_skill
+from skill.web.app import app_from_environment, create_app
+from skill.web.verify import RequestVerifier
 
 
 def client(**kwargs):
-    return create_app(None, simulator=True, **kwargs).test_client()
+    """The simulator as `hamstring serve --no-verify` composes it: with the voice pipeline's spoken turns."""
+    return create_app(None, simulator=True, voice=SpokenTurns(), **kwargs).test_client()
 
 
 def post(test_client, path: str, payload: object, **kwargs):

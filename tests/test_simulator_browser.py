@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("ALEXA_SKILL_ID", "HAMSTRING_STATE")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "skill", "serve", "--no-verify", "--port", str(port), "--workers", "1",
+        [sys.executable, "-m", "hamstring", "serve", "--no-verify", "--port", str(port), "--workers", "1",
          "--state", str(state)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -249,7 +249,7 @@ def test_save_and_load_a_conversation(page, server: str, tmp_path: Path) -> None
     download.value.save_as(saved)
     assert saved.read_text().splitlines() == [QUESTION, "next", "next"]  # the touch is replayed as its word
     # `hamstring chat` replays it: the same intents and steps.
-    replay = subprocess.run([sys.executable, "-m", "skill", "chat", "--json", "--no-state"], cwd=ROOT,
+    replay = subprocess.run([sys.executable, "-m", "hamstring", "chat", "--json", "--no-state"], cwd=ROOT,
                             stdin=saved.open("rb"), capture_output=True, check=True)
     steps = [json.loads(line)["step"] for line in replay.stdout.decode().splitlines()]
     assert steps == [1, 2, 3]

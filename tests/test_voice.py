@@ -306,7 +306,7 @@ def test_ctrl_c_ends_cleanly(sphinx, tmp_path, monkeypatch, capsys):
 
     clips = [speak_pcm(t, tmp_path) for t in ("what causes hamstring cramps", "yes")]
     monkeypatch.setattr(sources, "MicrophoneSource", lambda: ScriptedSource(clips, interrupt_after_clips=1))
-    from skill.cli import main
+    from hamstring.main import main
 
     assert main(["voice", "--no-tts", "--no-state"]) == 0  # never the real user's data directory
     captured = capsys.readouterr()

@@ -7,7 +7,7 @@ import hashlib
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_model import RequestEnvelope
 
-# Domain separation: the request log hashes user ids too (skill/server.py). A different prefix gives a different
+# Domain separation: the request log hashes user ids too (skill/web/edge.py). A different prefix gives a different
 # digest, so a log line cannot be joined to a stored row by its hash. Changing it orphans every saved place.
 _KEY_PREFIX = b"hamstring-cramp-helper/state/v1\x00"
 

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
-from .skill_id import VerificationFailed, check_skill_id
+from ..skill_id import VerificationFailed, check_skill_id
 
 CERT_URL_SCHEME = "https"
 CERT_URL_HOST = "s3.amazonaws.com"

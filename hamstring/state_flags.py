@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # `hamstring --help` builds the flags from this module: no as
     from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
     from ask_sdk_core.skill import CustomSkill
 
-    from .store.settings import StoreChoice
+    from skill.store.settings import StoreChoice
 
 
 def add_state_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +28,7 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def state_choice(args: argparse.Namespace) -> StoreChoice:
-    from .store.settings import choose_store
+    from skill.store.settings import choose_store
 
     return choose_store(getattr(args, "state", None), bool(getattr(args, "no_state", False)), os.environ)
 
@@ -43,14 +43,14 @@ class LocalSkill:
 
     @property
     def invoke(self) -> Callable[..., dict[str, Any]]:
-        from .invoke import invoker
+        from skill.invoke import invoker
 
         return invoker(self.skill)
 
 
 def local_skill(args: argparse.Namespace) -> LocalSkill:
     """Raises ValueError (StoreConfigError) with a one-line reason for a store the environment describes badly."""
-    from .handlers import build_skill
+    from skill.builder import build_skill
 
     choice = state_choice(args)
     skill = build_skill(choice if choice.kind != "off" else None)

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-if TYPE_CHECKING:
-    from .conversation import Conversation, TurnRecord
+from .errors import CliError
 
 PROG = "hamstring"
 DIST = "hamstring-cramp-helper"
@@ -29,140 +26,9 @@ EXTRAS = {
 }
 
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit code attached."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse prints usage plus the error; we keep it to one line
         raise CliError(f"{message} (see `{self.prog} --help`)", 2)
-
-
-def _print_turn(record: TurnRecord, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-    else:
-        out.write(record.speech + "\n")
-    out.flush()
-
-
-def _text(value: str, what: str) -> str:
-    """Arguments the OS could not decode arrive with surrogate escapes; they are not text we can match or print."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CliError(f"{what} is not valid UTF-8 text") from None
-    return value
-
-
-def lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
-    """Lines of stdin as UTF-8 text; a line that is not, or is absurdly long, is a one-line error."""
-    number = 0
-    while True:
-        raw = stream.readline(limit + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > limit:
-            raise CliError(f"input line {number} is longer than {limit} bytes")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CliError(f"input line {number} is not valid UTF-8 text") from None
-
-
-def _conversation(args: argparse.Namespace) -> Conversation:
-    """A conversation through the skill with the store --state/--no-state chose, from the device --device names."""
-    from .conversation import Conversation
-    from .frontends import local_skill
-
-    try:
-        local = local_skill(args)
-    except ValueError as error:
-        raise CliError(str(error)) from None
-    return Conversation(skill=local.invoke, store=local.store, screen=args.device == "screen")
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-
-    text = _text(" ".join(args.text), "the question").strip()
-    if not text:
-        raise CliError("nothing to ask: give a question, e.g. hamstring ask what causes hamstring cramps", 2)
-    _print_turn(_conversation(args).say(text), args.json, sys.stdout)
-    return 0
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    conversation = _conversation(args)
-    interactive = sys.stdin.isatty() and not args.json
-    utterances = lines(sys.stdin.buffer)
-    try:
-        while True:
-            if interactive:
-                sys.stdout.write("you> ")
-                sys.stdout.flush()
-            line = next(utterances, "")
-            if not line:
-                break
-            utterance = line.strip()
-            if not utterance:
-                continue
-            record = conversation.say(utterance)
-            if interactive:
-                sys.stdout.write("helper> ")
-            _print_turn(record, args.json, sys.stdout)
-    except KeyboardInterrupt:
-        sys.stdout.write("\n")
-    finally:
-        conversation.close()
-    return 0
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from .envelope import MAX_BODY_BYTES, EnvelopeError, parse_envelope
-    from .invoke import invoke
-
-    source = args.file
-    try:
-        # Bounded like the web service's body: `simulate /dev/zero` must end.
-        if source == "-":
-            raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
-        else:
-            with open(source, "rb") as handle:
-                raw = handle.read(MAX_BODY_BYTES + 1)
-    except OSError as error:
-        raise CliError(f"cannot read {source}: {error.strerror}") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise CliError(f"request over {MAX_BODY_BYTES} bytes (the limit Alexa's requests stay under)")
-    try:
-        response = invoke(parse_envelope(raw))
-    except EnvelopeError as error:
-        raise CliError(str(error)) from None
-    sys.stdout.write(json.dumps(response, ensure_ascii=False, indent=2) + "\n")
-    return 0
-
-
-def cmd_assets(args: argparse.Namespace) -> int:
-    from intents import assets
-
-    root = Path(args.root) if args.root else assets.project_root()
-    if args.action == "build":
-        try:
-            changed = assets.build(root)
-        except ValueError as error:
-            raise CliError(str(error)) from None
-        print(f"{len(changed)} file(s) written" + "".join(f"\n  {p}" for p in changed))
-        return 0
-    problems = assets.check(root)
-    if problems:
-        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise CliError(f"assets out of date: {problems[0]}{extra}")
-    print("assets up to date")
-    return 0
 
 
 def _port(text: str) -> int:
@@ -183,13 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask one question, as a new session")
     ask.add_argument("text", nargs="*", help="the question")
     ask.add_argument("--json", action="store_true", help="print the turn as one JSON object")
-    ask.set_defaults(func="skill.cli:cmd_ask")
+    ask.set_defaults(func="hamstring.commands:cmd_ask")
 
     chat = sub.add_parser("chat", help="a conversation: one utterance per line on stdin, one Alexa session")
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
-    chat.set_defaults(func="skill.cli:cmd_chat")
+    chat.set_defaults(func="hamstring.commands:cmd_chat")
 
-    from .frontends import add_state_arguments
+    from .state_flags import add_state_arguments
 
     for command in (ask, chat):
         command.add_argument("--device", choices=["speaker", "screen"], default="speaker",
@@ -198,12 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser("simulate", help="run a raw Alexa request envelope; print the response envelope")
     simulate.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin (default)")
-    simulate.set_defaults(func="skill.cli:cmd_simulate")
+    simulate.set_defaults(func="hamstring.commands:cmd_simulate")
 
     assets = sub.add_parser("assets", help="generate or check the files made from the language source")
     assets.add_argument("action", choices=["build", "check"])
     assets.add_argument("--root", help="project root (default: this checkout)")
-    assets.set_defaults(func="skill.cli:cmd_assets")
+    assets.set_defaults(func="hamstring.commands:cmd_assets")
 
     serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn; extra: server)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -211,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2, help="gunicorn processes (each serves many connections)")
     serve.add_argument("--no-verify", action="store_true", help="skip Alexa signature checks (loopback only)")
     add_state_arguments(serve)
-    serve.set_defaults(func="skill.server:cmd_serve", extra="server")
+    serve.set_defaults(func="hamstring.serve:cmd_serve", extra="server")
 
     voice = sub.add_parser("voice", help="the offline voice assistant: microphone in, spoken answers out "
                                          "(extra: voice)")
@@ -276,10 +142,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-if __name__ == "__main__":
-    # Run the canonical module, not this __main__ copy, so exception classes match across modules.
-    from skill.cli import main as canonical_main
-
-    sys.exit(canonical_main())

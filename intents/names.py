@@ -1,0 +1,7 @@
+"""Names the language shares with everything that reads it: one home each (no hassil import, so the skill's cold
+start can use them)."""
+
+BUILTIN_PREFIX = "AMAZON."
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
+RED_FLAG_INTENT = "RedFlagIntent"
+RED_FLAG_LIST = "red_flag"  # the slot, and the value list, that names which red flag

@@ -1,0 +1,115 @@
+"""The per-request `Turn` every handler works with, built once by a request interceptor (the ask-sdk samples' way).
+
+A Turn holds the request, the content, a phrasing source seeded by the request id, the state the last turn left and
+the state this turn will leave. `TurnInterceptor` makes it after the saved place is loaded (skill/persist.py), so a
+resumed place is already in the session attributes it reads.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Directive, Response
+
+from . import display
+from .content import NOT_COVERED, TREATMENT, Content, Dialog, Section, load_content, load_dialog
+from .persist import PLACE_ACTION, RESUMED
+from .reply import Reply, respond
+from .state import ConversationState, StateLimits
+from .store.place import SavedPlace
+
+TURN = "hamstring.turn"  # request attribute: this request's Turn
+
+
+@dataclass
+class Turn:
+    """What every handler works with: the request, the content, a seeded phrasing source and the state."""
+
+    handler_input: HandlerInput
+    content: Content
+    dialog: Dialog
+    rng: random.Random
+    previous: ConversationState  # as the last turn left it
+    state: ConversationState  # what this turn will leave
+    resumed: SavedPlace | None = None  # the saved place a new session picked up (persist.py), if any
+    screen: bool = False  # the device shows APL documents
+    has_store: bool = False  # a persistence adapter keeps the saved place ("forget me" has something to delete)
+
+    @property
+    def step_count(self) -> int:
+        return len(self.content.sections[TREATMENT].steps)
+
+    def place(self, action: str) -> None:
+        """Tell the save interceptor what became of the saved place (persist.CLEAR or persist.FORGOT)."""
+        self.handler_input.attributes_manager.request_attributes[PLACE_ACTION] = action
+
+    def say(self, key: str, **values: object) -> str:
+        return self.dialog.pick(key, self.rng, **values)
+
+    def opening(self) -> list[str]:
+        """The disclaimer, once per session, before the first answer."""
+        if self.state.disclaimed:
+            return []
+        self.state.disclaimed = True
+        return [self.content.disclaimer_spoken]
+
+    def card(self, section: Section, text: str | None = None) -> tuple[str, str]:
+        title = self.say("card_title", title=section.title)
+        return title, f"{text or section.card_text()}\n\n{self.content.disclaimer_full}"
+
+    def reply(self, parts: list[str], reprompt: str | None, *, screen: Directive | None = None,
+              card: tuple[str, str] | None = None, end_session: bool = False) -> Response:
+        """`screen`: the document for an APL device (a step's); by default answers show the card, and prompts the
+        speech. Devices without APL never get a directive (a certification rule)."""
+        directives: list[Directive] = []
+        if self.screen:
+            if screen is None and (card is not None or not end_session):
+                title, text = card if card else (self.say("card_title", title="Hamstring Cramp Helper"),
+                                                 " ".join(p for p in parts if p))
+                screen = display.answer_directive(title, text)
+            if screen is not None:
+                directives.append(screen)
+        return respond(self.handler_input, Reply(parts, reprompt, state=self.state, card=card,
+                                                 end_session=end_session, directives=directives))
+
+
+@lru_cache(maxsize=1)
+def state_limits() -> StateLimits:
+    content = load_content()
+    answers = set(content.answers) | set(content.red_flags) | {NOT_COVERED}
+    return StateLimits(frozenset(content.sections), len(content.sections[TREATMENT].steps), frozenset(answers))
+
+
+def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:
+    request = handler_input.request_envelope.request
+    # A request without a session (malformed, or a type that never has one) has no attributes, and ask-sdk raises
+    # when asked for them.
+    in_session = handler_input.request_envelope.session is not None
+    attributes = handler_input.attributes_manager.session_attributes if in_session else {}
+    previous = ConversationState.from_attributes(attributes, state_limits())
+    # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
+    rng = random.Random(getattr(request, "request_id", None) or "")
+    resumed = handler_input.attributes_manager.request_attributes.get(RESUMED)
+    return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn(),
+                resumed=resumed if isinstance(resumed, SavedPlace) else None,
+                screen=display.supports_apl(handler_input.request_envelope), has_store=has_store)
+
+
+class TurnInterceptor(AbstractRequestInterceptor):
+    """Registered after the saved place's load: builds this request's Turn once, for whichever handler answers."""
+
+    def __init__(self, has_store: bool) -> None:
+        self.has_store = has_store
+
+    def process(self, handler_input: HandlerInput) -> None:
+        handler_input.attributes_manager.request_attributes[TURN] = build_turn(handler_input, self.has_store)
+
+
+def turn_of(handler_input: HandlerInput) -> Turn:
+    """This request's Turn; built here when the interceptors did not run to the end (the exception handler)."""
+    turn = handler_input.attributes_manager.request_attributes.get(TURN)
+    return turn if isinstance(turn, Turn) else build_turn(handler_input)
