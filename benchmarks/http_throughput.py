@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     sys.path.insert(0, str(ROOT))
-    from tests.alexa_ca import PrivateCA, body_bytes, now_timestamp, sign
+    from tests.kit.ca import PrivateCA, body_bytes, now_timestamp, sign
 
     ca = PrivateCA.create()
     leaf, key = ca.leaf()

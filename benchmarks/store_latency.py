@@ -28,7 +28,7 @@ from pathlib import Path
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
 from skill.store import choose_store, open_store
-from tests.store_support import envelope
+from tests.kit.envelopes import envelope
 
 
 def one_request(store: AbstractPersistenceAdapter, user: int, n: int) -> float:
@@ -80,7 +80,7 @@ def row(name: str, first: float | None, samples: list[float]) -> str:
 _COLD_BASE = (
     "import json, os\n"
     "import ask_sdk_core.skill_builder\n"
-    "from tests.store_support import envelope\n"
+    "from tests.kit.envelopes import envelope\n"
     "e = envelope('amzn1.ask.account.COLD', 'cold')\n"
 )
 _COLD_STORE = _COLD_BASE + (

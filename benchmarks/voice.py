@@ -142,7 +142,7 @@ def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
 def _run(task: tuple) -> dict:
     """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
     turns typed first in the same session."""
-    from benchmarks.understanding import expected_label, given_label, is_correct, kind_of
+    from tests.kit.scoring import expected_label, given_label, is_correct, kind_of
     from local_voice.assistant import Assistant, Timings
 
     key, samples, item = task

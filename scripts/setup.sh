@@ -7,23 +7,26 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 extras=${1:-server,voice}
 
-need_apt=()
+# System packages: scripts/system-packages.txt says which, and which extras need them. Installed when we may
+# (root or sudo), and a failure stops the set-up; without either, the missing ones are named and the tests that need
+# them skip saying so (CI fails on such a skip: tests/conftest.py).
 libs=$(ldconfig -p 2>/dev/null || true)   # read once: `ldconfig | grep -q` trips pipefail on SIGPIPE
-command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
-command -v flite >/dev/null 2>&1 || need_apt+=(flite)   # the voice benchmark's second synthesizer family
-command -v aplay >/dev/null 2>&1 || need_apt+=(alsa-utils)   # pyttsx3 plays speech through aplay on Linux
-grep -q libportaudio.so.2 <<<"$libs" || need_apt+=(libportaudio2)
-grep -q libsndfile.so.1 <<<"$libs" || need_apt+=(libsndfile1)
-# The simulator's browser tests drive Debian's Chromium with Playwright (no browser download).
-[[ ",$extras," == *",dev,"* ]] && ! command -v chromium >/dev/null 2>&1 && need_apt+=(chromium)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing system packages: ${need_apt[*]}" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; } >/dev/null 2>&1 \
-      || echo "setup: could not install ${need_apt[*]} (continuing: the bundled fallbacks are used)" >&2
+missing=()
+while read -r package provides needed_by; do
+  case "$package" in ''|'#'*) continue ;; esac
+  wanted=0
+  for extra in ${needed_by//,/ }; do [[ ",$extras," == *",$extra,"* ]] && wanted=1; done
+  [ "$wanted" = 1 ] || continue
+  if [[ "$provides" == *.so* ]]; then grep -q "$provides" <<<"$libs" && continue
+  else command -v "$provides" >/dev/null 2>&1 && continue; fi
+  missing+=("$package")
+done < scripts/system-packages.txt
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+    bash scripts/install-system-packages.sh "${missing[@]}"
   else
-    echo "setup: optional system packages missing: ${need_apt[*]} (install them with your package manager;" \
-         "the bundled fallbacks are used meanwhile)" >&2
+    echo "setup: system packages missing: ${missing[*]} (install them: sudo bash scripts/install-system-packages.sh" \
+         "${missing[*]}); the tests that need them skip meanwhile" >&2
   fi
 fi
 
@@ -49,8 +52,8 @@ if [[ ",$extras," == *",dev,"* ]] && [ ! -f .cache/npm/node_modules/apl-suggeste
     echo "setup: installing apl-suggester (APL validator) into .cache/npm" >&2
     mkdir -p .cache/npm
     npm install --prefix .cache/npm --no-audit --no-fund apl-suggester@2024 > .cache/npm-install.log 2>&1 \
-      || echo "setup: npm install apl-suggester failed (see .cache/npm-install.log); the APL tests will fail" >&2
+      || { tail -n 30 .cache/npm-install.log >&2; echo "setup: npm install apl-suggester failed (above)" >&2; exit 1; }
   else
-    echo "setup: npm not found: the APL validation tests will be skipped (install Node.js and npm)" >&2
+    echo "setup: npm not found: the APL validation tests skip (install Node.js and npm)" >&2
   fi
 fi

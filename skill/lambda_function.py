@@ -12,41 +12,29 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from ask_sdk_core.skill import CustomSkill
 
 from .builder import build_skill
 from .envelope import check_envelope
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
-
-if TYPE_CHECKING:
-    from .store import StoreChoice
+from .store.dynamodb import TABLE_ENV
 
 logging.getLogger().setLevel(logging.INFO)
 log = logging.getLogger(__name__)
 _SKILL_IDS = parse_skill_ids(os.environ.get("ALEXA_SKILL_ID"))
-TABLE_ENV = "HAMSTRING_DYNAMODB_TABLE"  # the store's own name for it: skill/store/dynamodb.py
 
 
-def store_choice(environ: Mapping[str, str]) -> StoreChoice | None:
-    if not environ.get(TABLE_ENV):  # no table: no store, and none of the store's modules on the cold start
-        return None
-    from .store import DynamoDbSettings, StoreChoice
-
-    settings = DynamoDbSettings.from_env(environ)
-    if settings is None:
-        return None
-    return StoreChoice("dynamodb", f"state: {settings.describe()}", dynamodb=settings)
-
-
-def _skill_from_environment():
-    if not os.environ.get(TABLE_ENV):
+def _skill_from_environment() -> CustomSkill:
+    if not os.environ.get(TABLE_ENV):  # no table: no store, and none of the store's other modules on the cold start
         return build_skill(None)
     from .store.dynamodb import StoreConfigError
+    from .store.settings import dynamodb_choice
 
     try:
-        return build_skill(store_choice(os.environ))
+        return build_skill(dynamodb_choice(os.environ))
     except StoreConfigError as error:
         # A misconfigured store costs the resume, not the skill: answer from session attributes, and say why once.
         log.error("state store not used: %s", error)

@@ -15,8 +15,8 @@ import pytest
 import soundfile
 
 from local_voice.audio import MAX_AUDIO_S
+from tests.kit.project import ROOT, run_cli
 
-from .support import ROOT, run_cli
 from .test_voice import NAME, _model_zip, model_server
 from .voice_support import espeak_available, speak_to_wav
 

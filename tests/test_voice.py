@@ -36,8 +36,8 @@ from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph
 from skill.conversation import Conversation
+from tests.kit.project import load_data, run_cli
 
-from .support import load_data, run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")

@@ -22,8 +22,8 @@ from local_voice.confidence import DEFAULT_THRESHOLDS, Thresholds
 from local_voice.engines import EngineError, PocketsphinxEngine, Transcript, transcribe
 from local_voice.noise import NoiseFrontEnd
 from local_voice.sources import ScriptedSource
+from tests.kit.project import run_cli
 
-from .support import run_cli
 from .voice_support import espeak_available, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")

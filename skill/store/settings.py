@@ -54,9 +54,9 @@ def choose_store(
     if state_path is not None and str(state_path).strip():
         path = _absolute(Path(state_path), home)
         return StoreChoice("sqlite", f"state: SQLite at {path} (--state)", path=path)
-    dynamodb = DynamoDbSettings.from_env(env)
+    dynamodb = dynamodb_choice(env)
     if dynamodb is not None:
-        return StoreChoice("dynamodb", f"state: {dynamodb.describe()} ({TABLE_ENV})", dynamodb=dynamodb)
+        return dynamodb
     raw = env.get(STATE_ENV, "").strip()
     if raw.lower() in _OFF_WORDS:
         return StoreChoice("off", f"state: off ({STATE_ENV}={raw})")
@@ -67,6 +67,14 @@ def choose_store(
         return StoreChoice("off", f"state: off (on AWS Lambda without {TABLE_ENV})")
     path = default_state_path(env, platform=platform, home=home)
     return StoreChoice("sqlite", f"state: SQLite at {path} (default)", path=path)
+
+
+def dynamodb_choice(environ: Mapping[str, str]) -> StoreChoice | None:
+    """DynamoDB when HAMSTRING_DYNAMODB_TABLE names a table (the Lambda's only store), else None."""
+    settings = DynamoDbSettings.from_env(environ)
+    if settings is None:
+        return None
+    return StoreChoice("dynamodb", f"state: {settings.describe()} ({TABLE_ENV})", dynamodb=settings)
 
 
 def default_state_path(environ: Mapping[str, str] | None = None, *, platform: str = sys.platform,
@@ -117,4 +125,4 @@ def _absolute(path: Path, home: Path | None) -> Path:
     return path.expanduser().absolute()
 
 
-__all__ = ["StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "open_store", "STATE_ENV"]
+__all__ = ["StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice", "open_store", "STATE_ENV"]

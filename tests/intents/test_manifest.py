@@ -6,8 +6,7 @@ import json
 
 from intents.alexa_model import build_model
 from intents.language import load_language
-
-from .support import ROOT
+from tests.kit.project import ROOT
 
 MANIFEST = json.loads((ROOT / "speech_assets" / "skill.json").read_text())["manifest"]
 LANGUAGE = load_language()

@@ -10,7 +10,7 @@ from importlib.metadata import requires
 
 import pytest
 
-from .support import ROOT
+from tests.kit.project import ROOT
 
 # The core requirements as pyproject.toml declares them (read from the installed metadata: no extras).
 CORE = [r for r in requires("hamstring-cramp-helper") or [] if "extra ==" not in r]

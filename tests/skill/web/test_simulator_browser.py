@@ -21,7 +21,7 @@ import pytest
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"))
                  if p), None)

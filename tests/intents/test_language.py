@@ -12,8 +12,7 @@ from intents.alexa_model import MIN_CUSTOM_SAMPLES, REQUIRED_BUILTINS, build_mod
 from intents.assets import MODELS_DIR, generated_files
 from intents.language import load_language
 from intents.matcher import default_matcher
-
-from .support import ROOT, load_data, run_cli
+from tests.kit.project import ROOT, load_data, run_cli
 
 LANGUAGE = load_language()
 MODEL = build_model(LANGUAGE)
@@ -207,7 +206,7 @@ def test_slot_types_reach_the_alexa_model():
 
 def test_the_skill_and_the_matcher_see_the_same_red_flags():
     """The compiled cues (the skill's slot scan, Lambda) and the matcher's own detector agree on every dev text."""
-    from benchmarks.understanding import load_set
+    from tests.kit.scoring import load_set
     from intents.runtime import load_runtime
 
     skill_side, matcher_side = load_runtime().red_flags, default_matcher().red_flags

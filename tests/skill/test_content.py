@@ -7,8 +7,7 @@ import re
 import pytest
 
 from skill.content import SECTION_IDS, TREATMENT, load_content, load_dialog
-
-from .support import ROOT
+from tests.kit.project import ROOT
 
 CONTENT = load_content()
 STATEMENTS = CONTENT.statements()

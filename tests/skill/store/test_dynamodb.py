@@ -30,9 +30,8 @@ from skill.store import (  # noqa: E402
     hash_user_id,
     open_store,
 )
-
-from .store_support import Lines, capture, envelope  # noqa: E402
-from .support import ROOT  # noqa: E402
+from tests.kit.envelopes import Lines, capture, envelope  # noqa: E402
+from tests.kit.project import ROOT  # noqa: E402
 
 USER = "amzn1.ask.account.DYNAMOUSER"
 REGION = "eu-west-1"
@@ -217,8 +216,7 @@ def test_lambda_resumes_across_sessions_through_local_dynamodb(moto_endpoint: st
     import importlib
 
     from skill import lambda_function
-
-    from .support import DATA
+    from tests.kit.project import DATA
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in _env(moto_endpoint, "lambda-resume", HAMSTRING_DYNAMODB_CREATE_TABLE="1").items():
@@ -247,8 +245,7 @@ def test_lambda_without_a_region_answers_without_the_store(caplog) -> None:
     import importlib
 
     from skill import lambda_function
-
-    from .support import DATA
+    from tests.kit.project import DATA
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAMSTRING_DYNAMODB_TABLE", "no-region")

@@ -22,9 +22,8 @@ from skill.conversation import LOCAL_APPLICATION_ID
 from skill.envelope import MAX_BODY_BYTES
 from skill.web.app import create_app
 from skill.web.verify import FETCH_TIMEOUT_S, MAX_CHAIN_BYTES, RequestVerifier, VerificationFailed, fetch_chain
-
-from .alexa_ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
-from .support import DATA, ROOT
+from tests.kit.ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
+from tests.kit.project import DATA, ROOT
 
 SKILL_ID = LOCAL_APPLICATION_ID
 CA = PrivateCA.create()

@@ -14,8 +14,7 @@ from skill.conversation import Conversation, TurnRecord
 from skill.invoke import invoker
 from skill.reply import MAX_CARD_CHARS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
 from skill.store import FailSoftAdapter, SqliteAdapter
-
-from .support import counting_ids, load_data
+from tests.kit.project import counting_ids, load_data
 
 CONVERSATIONS = load_data("conversations.yaml")
 

@@ -16,8 +16,7 @@ import pytest
 from ask_sdk_core.exceptions import PersistenceException
 
 from skill.store import FailSoftAdapter, SavedPlace, SqliteAdapter, hash_user_id, hashed_user_id_keygen
-
-from .store_support import Lines, capture, envelope
+from tests.kit.envelopes import Lines, capture, envelope
 
 USER = "amzn1.ask.account.AEXAMPLEUSERIDTHATISLONG"
 

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from skill import lambda_function
-
-from .support import DATA
+from tests.kit.project import DATA
 
 EVENTS = sorted((DATA / "envelopes").glob("*.json"))
 

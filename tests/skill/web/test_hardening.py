@@ -15,13 +15,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from benchmarks.slow_clients import measure
 from skill.envelope import MAX_BODY_BYTES
 from skill.web.verify import FETCH_TIMEOUT_S
-
-from .alexa_ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
-from .real_server import real_server
-from .support import DATA, ROOT
+from tests.kit.ca import CHAIN_URL, PrivateCA, body_bytes, now_timestamp, sign
+from tests.kit.project import DATA, ROOT
+from tests.kit.servers import exchange, healthy, real_server
+from tests.kit.slow_clients import measure
 
 CA = PrivateCA.create()
 LEAF, LEAF_KEY = CA.leaf()
@@ -36,36 +35,6 @@ def envelope(**changes) -> dict:
     return body
 
 
-def exchange(port: int, data: bytes, timeout: float = 15) -> tuple[int | None, dict | None, bytes]:
-    """Raw bytes in; (status, JSON body, raw response) out. The write side is closed after sending, so a request
-    that claims more body than it has ends at once instead of waiting for the read timeout."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        response = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not chunk:
-                break
-            response += chunk
-            head, _, body = response.partition(b"\r\n\r\n")
-            lengths = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")]
-            if lengths and len(body) >= lengths[0]:
-                break
-    if not response.startswith(b"HTTP/1."):
-        return None, None, response
-    head, _, body = response.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    return status, (json.loads(body) if body else None), response
-
-
 def post(port: int, body: bytes, headers: dict[str, str] | None = None, chunked: bool = False):
     lines = ["POST / HTTP/1.1", "Host: 127.0.0.1"]
     lines += [f"{k}: {v}" for k, v in ({"Content-Type": "application/json"} | (headers or {})).items()]
@@ -77,10 +46,6 @@ def post(port: int, body: bytes, headers: dict[str, str] | None = None, chunked:
         lines.append(f"Content-Length: {len(body)}")
         payload = body
     return exchange(port, ("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
-
-
-def healthy(port: int) -> bool:
-    return exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
 
 
 def assert_refused(result, status: int, fragment: str = "", echo: bytes = SECRET.encode()) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from .support import DATA
+from .project import DATA
 
 _serializer = DefaultSerializer()
 _LAUNCH = json.loads((DATA / "envelopes" / "launch.json").read_text(encoding="utf-8"))

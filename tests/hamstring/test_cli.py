@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .support import DATA, run_cli
+from tests.kit.project import DATA, run_cli
 
 CONTRACT = {"utterance", "intent", "slots", "topic", "step", "answer", "speech", "ssml", "reprompt", "end_session",
             "request", "response", "persisted", "directives"}

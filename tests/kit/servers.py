@@ -1,7 +1,7 @@
 """The real production server (gunicorn + skill/web/worker.py) in a subprocess on loopback, for tests that must see
 what a client sees: framing, timeouts, server-level refusals. Nothing is mocked.
 
-    python -m tests.real_server --port P [--root root.pem --chain-base http://127.0.0.1:Q]
+    python -m tests.kit.servers --port P [--root root.pem --chain-base http://127.0.0.1:Q]
 
 With --root, verification is on with that root, and chains are fetched for real (fetch_chain: deadline, no
 redirects) from a loopback server at --chain-base: the test's stand-in for s3.amazonaws.com, which counts fetches.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _app(args: argparse.Namespace):
@@ -51,7 +52,7 @@ def real_server(*, root: Path | None = None, chain_base: str | None = None, work
     """Yields (port, process); stderr (the server's log) is collected in process.log_path."""
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hamstring-real-server-{port}.log"
-    command = [sys.executable, "-m", "tests.real_server", "--port", str(port), "--workers", str(workers)]
+    command = [sys.executable, "-m", "tests.kit.servers", "--port", str(port), "--workers", str(workers)]
     if root is not None:
         command += ["--root", str(root), "--chain-base", str(chain_base)]
     with open(log_path, "wb") as log:
@@ -88,6 +89,42 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     run_gunicorn(lambda: _app(args), "127.0.0.1", args.port, args.workers)
+
+
+
+
+def exchange(port: int, data: bytes, timeout: float = 15) -> tuple[int | None, dict | None, bytes]:
+    """Raw bytes in; (status, JSON body, raw response) out. The write side is closed after sending, so a request
+    that claims more body than it has ends at once instead of waiting for the read timeout."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        response = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            response += chunk
+            head, _, body = response.partition(b"\r\n\r\n")
+            lengths = [int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")]
+            if lengths and len(body) >= lengths[0]:
+                break
+    if not response.startswith(b"HTTP/1."):
+        return None, None, response
+    head, _, body = response.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    return status, (json.loads(body) if body else None), response
+
+
+def healthy(port: int) -> bool:
+    return exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
 
 
 if __name__ == "__main__":

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 from skill.conversation import LOCAL_APPLICATION_ID
 from skill.web.app import create_app
 from skill.web.verify import RequestVerifier
-
-from .alexa_ca import CHAIN_URL, PrivateCA
-from .support import DATA
+from tests.kit.ca import CHAIN_URL, PrivateCA
+from tests.kit.project import DATA
 
 ENVELOPES = [json.loads(p.read_text()) for p in sorted((DATA / "envelopes").glob("*.json"))]
 APP = create_app(None).test_client()
@@ -234,7 +233,7 @@ def test_a_200_is_always_a_real_answer(envelope):
 # -- raw HTTP against the real server ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real():
-    from .real_server import real_server
+    from tests.kit.servers import real_server
 
     with real_server() as (port, process):
         yield port
@@ -293,7 +292,7 @@ RAW_FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[Healt
 @RAW_FUZZ
 @given(raw_requests())
 def test_mutated_raw_http(real, case):
-    from .test_hardening import exchange, healthy
+    from tests.kit.servers import exchange, healthy
 
     data, good = case
     status, payload, raw = exchange(real, data)

@@ -36,12 +36,11 @@ from skill.display import (
     step_directive,
     supports_apl,
 )
-
-from .store_support import envelope, envelope_json
-from .support import ROOT
+from tests.kit.envelopes import envelope, envelope_json
+from tests.kit.project import ROOT
 
 APL_DIR = ROOT / "skill" / "content" / "apl"
-VALIDATOR = ROOT / "tests" / "apl_validate.js"
+VALIDATOR = ROOT / "tests" / "kit" / "apl_validate.js"
 SUGGESTER = Path(os.environ.get("APL_SUGGESTER_DIR", ROOT / ".cache" / "npm" / "node_modules" / "apl-suggester"))
 _serializer = DefaultSerializer()
 

@@ -12,8 +12,7 @@ from intents.language import load_language
 from skill.conversation import SCREEN_INTERFACES, SCREEN_VIEWPORT, record_from
 from skill.invoke import invoke
 from skill.reply import MAX_RESPONSE_BYTES
-
-from .support import DATA, load_data
+from tests.kit.project import DATA, load_data
 
 CASES = load_data("requests.yaml")
 BASE = json.loads((DATA / "envelopes" / "launch.json").read_text())

@@ -15,9 +15,8 @@ from skill.envelope import EnvelopeError
 from skill.invoke import invoke, invoker
 from skill.persist import RESUME_WINDOW_S
 from skill.store import FailSoftAdapter, SqliteAdapter
-
-from .store_support import capture, envelope
-from .support import DATA
+from tests.kit.envelopes import capture, envelope
+from tests.kit.project import DATA
 
 EVENTS = sorted((DATA / "envelopes").glob("*.json"))
 NOW = 1_795_000_000

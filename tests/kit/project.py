@@ -1,5 +1,5 @@
-"""Shared test helpers. Everything runs the real matcher and the real skill; nothing is mocked."""
-# Kept out of conftest.py so test modules can import these helpers explicitly.
+"""The project as tests see it: its folders, its data files, and its command line as a user runs it.
+Everything runs the real matcher and the real skill; nothing is mocked."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 
 
 def load_data(name: str):
