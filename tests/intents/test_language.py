@@ -206,8 +206,8 @@ def test_slot_types_reach_the_alexa_model():
 
 def test_the_skill_and_the_matcher_see_the_same_red_flags():
     """The compiled cues (the skill's slot scan, Lambda) and the matcher's own detector agree on every dev text."""
-    from tests.kit.scoring import load_set
     from intents.runtime import load_runtime
+    from tests.kit.scoring import load_set
 
     skill_side, matcher_side = load_runtime().red_flags, default_matcher().red_flags
     texts = [i["text"] for name in ("dev_answers", "dev_redflags", "dev_redflags3") for i in load_set(name)]

@@ -36,6 +36,7 @@ from skill.display import (
     step_directive,
     supports_apl,
 )
+from tests.kit import tools
 from tests.kit.envelopes import envelope, envelope_json
 from tests.kit.project import ROOT
 
@@ -112,7 +113,7 @@ BROKEN = {  # negative control: proves the validator runs and reports
 @pytest.fixture(scope="module")
 def findings() -> dict[str, list[dict]]:
     if shutil.which("node") is None:
-        pytest.skip("node is not installed (apl-suggester runs on Node.js)")
+        tools.require_program("node")
     assert (SUGGESTER / "package.json").is_file(), f"apl-suggester is missing at {SUGGESTER}: run scripts/setup.sh"
     done = subprocess.run(["node", str(VALIDATOR)], input=json.dumps({**CASES, "broken": BROKEN}),
                           capture_output=True, text=True, timeout=120, cwd=ROOT,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit.scoring import TARGETS, evaluate, expected_label, kind_of, load_set
 from skill.content import load_content
 from tests.kit.project import load_data
+from tests.kit.scoring import TARGETS, evaluate, expected_label, kind_of, load_set
 
 KNOWN_FAILURES = load_data("known_failures.yaml")
 

@@ -17,9 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-pytest.importorskip("ask_sdk_dynamodb", reason="needs the dynamodb extra")
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server", reason="needs moto[server] (dev extra)")
+from tests.kit import tools
+
+tools.require_module("ask_sdk_dynamodb")
+boto3 = tools.require_module("boto3")
+moto_server = tools.require_module("moto.server")
 
 from skill.store import (  # noqa: E402
     DynamoDbSettings,

@@ -12,6 +12,7 @@ from local_voice.web import SpokenTurns
 from skill.builder import build_skill
 from skill.web.app import app_from_environment, create_app
 from skill.web.verify import RequestVerifier
+from tests.kit import tools
 
 
 def client(**kwargs):
@@ -116,7 +117,7 @@ CHECKED = {"utterance": "how can i prevent hamstring cramps", "confidence": 0.3}
     ("what causes hamstring cramps", "answer", "CausesIntent"),  # a new question, and the check is over
 ])
 def test_a_typed_reply_settles_a_spoken_check(reply: str, outcome: str, intent: str | None) -> None:
-    pytest.importorskip("pocketsphinx")
+    tools.require_module("pocketsphinx")
     answer = post(client(), "/simulator/api/turn", {"utterance": reply, "pending": CHECKED}).get_json()
     assert answer["outcome"] == outcome and answer["pending"] is None
     if intent is None:
@@ -136,7 +137,7 @@ def test_a_typed_reply_settles_a_spoken_check(reply: str, outcome: str, intent: 
     {"utterance": "yes", "confidence": 0.3, "request": {"type": "IntentRequest"}},
 ])
 def test_a_pending_question_from_the_page_is_checked_like_any_input(pending: object) -> None:
-    pytest.importorskip("pocketsphinx")
+    tools.require_module("pocketsphinx")
     answer = post(client(), "/simulator/api/turn", {"utterance": "yes", "pending": pending})
     assert 400 <= answer.status_code < 500 and set(answer.get_json()) == {"error"}
     assert "paris" not in answer.get_data(as_text=True)
@@ -145,11 +146,11 @@ def test_a_pending_question_from_the_page_is_checked_like_any_input(pending: obj
 def test_a_spoken_turn_is_decided_as_the_voice_assistant_decides(tmp_path) -> None:
     """Real speech through the endpoint: out-of-domain speech is not caught (nothing reaches the skill), a check
     holds its question for the page, and a spoken "yes" sends it."""
-    pytest.importorskip("pocketsphinx")
+    tools.require_module("pocketsphinx")
     from tests.voice_support import espeak_available, speak_to_wav
 
     if not espeak_available():
-        pytest.skip("espeak-ng is needed to make test speech")
+        tools.require_program("espeak-ng")
 
     def spoken(text: str, pending: object = None) -> dict:
         wav = speak_to_wav(text, tmp_path / "said.wav").read_bytes()
@@ -179,7 +180,7 @@ def test_bad_recordings(audio: object, status: int) -> None:
 
 
 def test_a_recording_over_the_limit_is_refused_before_recognition() -> None:
-    pytest.importorskip("soundfile")
+    tools.require_module("soundfile")
     import io
 
     import numpy as np
@@ -208,7 +209,7 @@ def test_forget_clears_the_saved_place(tmp_path) -> None:
 
 
 def test_typed_answers_can_be_spoken_too() -> None:
-    pytest.importorskip("pyttsx3")
+    tools.require_module("pyttsx3")
     answer = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps", "speak": True})
     data = answer.get_json()
     assert answer.status_code == 200

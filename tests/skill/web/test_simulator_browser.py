@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
+from tests.kit import tools
+
+playwright_sync = tools.require_module("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"))
                  if p), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (scripts/setup.sh installs "
-                                                          "Debian's chromium as root)")
+pytestmark = tools.needs(CHROMIUM is not None, "chromium")
 QUESTION = "what do i do for a hamstring cramp"
 
 
@@ -72,7 +73,7 @@ def microphone_wav(folder: Path, text: str, synthesizer: str = "espeak-ng") -> P
     """`text` spoken at 16 kHz (Chromium's fake capture garbles espeak's 22.05 kHz), between 0.25 s and 3 s of
     silence: Chromium loops the file as the microphone from the moment it opens."""
     if shutil.which(synthesizer) is None:
-        pytest.skip(f"{synthesizer} not installed (scripts/setup.sh installs it)")
+        tools.require_program(synthesizer)
     from local_voice.audio import SAMPLE_RATE, load_wav, write_wav
 
     spoken = folder / "spoken.wav"
