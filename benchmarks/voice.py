@@ -112,7 +112,7 @@ _first_turns = False
 
 def _init(engine_name: str, noise_on: bool, all_evidence: bool = False, first_turns: bool = False) -> None:
     global _engine, _noise_on, _all_evidence, _first_turns
-    from local_voice.engines import choose_engine
+    from local_voice.asr import choose_engine
 
     _engine = choose_engine(engine_name)
     _noise_on = noise_on
@@ -367,7 +367,7 @@ def summarize(rows: list[dict], outcome_of=lambda row: row["outcome"]) -> dict[s
 
 def report(rows: list[dict], args, setting: str, wall: float, memory: float, skill_ms: float, tts_ms: float,
            dev_count: int) -> None:
-    from local_voice.engines import choose_engine
+    from local_voice.asr import choose_engine
 
     engine = choose_engine(args.engine).description
     table: dict[str, dict[str, float]] = {}

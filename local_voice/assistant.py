@@ -23,9 +23,9 @@ import yaml
 from intents.matcher import Match
 from skill.conversation import Conversation, TurnRecord
 
+from .asr import NOTHING, Engine, Transcript, transcribe
 from .audio import AudioChunk, read_wav
 from .confidence import DEFAULT_THRESHOLDS, Decision, Outcome, Thresholds, combined_confidence, decide
-from .engines import NOTHING, Engine, Transcript, transcribe
 from .noise import NoiseFrontEnd
 from .tts import Speaker
 from .vad import SpeechAudio, SpeechEnded, SpeechStarted, VoiceActivity, has_speech

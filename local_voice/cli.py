@@ -11,9 +11,9 @@ from skill.cli import CliError, lines
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
+    from .asr import EngineError, choose_engine
     from .assistant import Assistant
     from .audio import AudioError
-    from .engines import EngineError, choose_engine
     from .noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
     from .sources import MicrophoneSource, SourceError
     from .tts import SilentSpeaker, make_speaker
@@ -113,7 +113,7 @@ def _typed(assistant, note) -> None:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from .engines import vosk_cache_dir
+    from .asr.vosk import vosk_cache_dir
     from .models import DEFAULT_MODEL, MODEL_LIST_URL, DownloadError, download
 
     name = args.name or DEFAULT_MODEL

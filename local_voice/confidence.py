@@ -31,7 +31,7 @@ from intents.language import FALLBACK_INTENT
 from intents.matcher import RED_FLAG_INTENT, RED_FLAG_LIST, Match
 from intents.redflags import urgency
 
-from .engines import Transcript
+from .asr.base import Transcript
 
 # Tuned on the synthesized dev sets only (dev_utterances + dev_answers, both synthesizer families, clean and 8 noise
 # conditions; `python -m benchmarks.voice --tune` replays the decision over a grid). CONFIRM_AT and ANSWER_AT were

@@ -302,7 +302,7 @@ class _Voice:
 
     def _load_engine(self) -> None:
         try:
-            from local_voice.engines import EngineError, choose_engine
+            from local_voice.asr import EngineError, choose_engine
         except ImportError:
             return
         with self._lock:
@@ -324,8 +324,8 @@ class _Voice:
         self._load_engine()
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
+        from local_voice.asr import transcribe
         from local_voice.assistant import Timings
-        from local_voice.engines import transcribe
 
         with self._lock:
             heard = off_the_loop(transcribe, self._engine, pcm)

@@ -16,10 +16,10 @@ import pytest
 from benchmarks.voice import mix, pink_noise
 from intents.language import default_sentences_path, load_language
 from intents.matcher import default_matcher
+from local_voice.asr import EngineError, PocketsphinxEngine, Transcript, transcribe
 from local_voice.assistant import Assistant, Timings
 from local_voice.audio import AudioChunk
 from local_voice.confidence import DEFAULT_THRESHOLDS, Thresholds
-from local_voice.engines import EngineError, PocketsphinxEngine, Transcript, transcribe
 from local_voice.noise import NoiseFrontEnd
 from local_voice.sources import ScriptedSource
 
