@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import multiprocessing
 import statistics
@@ -36,10 +35,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
+
+if TYPE_CHECKING:
+    from local_voice.asr import Transcript
+    from local_voice.decision import Decider
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -143,29 +146,29 @@ def _run(task: tuple) -> dict:
     """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
     turns typed first in the same session."""
     from benchmarks.understanding import expected_label, given_label, is_correct, kind_of
-    from local_voice.assistant import Assistant, Timings
+    from local_voice.decision import Decider
 
     key, samples, item = task
     if _first_turns and hasattr(_engine, "restart"):
         _engine.restart()  # each item is the first thing said after start-up
     heard, decode_s, final_ms = _decode(samples)
-    assistant = Assistant(None, None, out=io.StringIO())
+    decider = Decider()
     for earlier in item.get("context", []):
-        assistant.respond(earlier, Timings())
+        decider.respond(earlier)
     started = time.perf_counter()
-    turn = assistant.hear(heard, Timings())
+    turn = decider.hear(heard)
     nlu_ms = (time.perf_counter() - started) * 1000
-    evidence = all_evidence(assistant, heard) if _all_evidence else {}  # read in the state the decision read in
+    evidence = all_evidence(decider, heard) if _all_evidence else {}  # read in the state the decision read in
     expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
     kind = "template" if key[2] == "template" else kind_of(expected)
     # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
     # (so that --tune can move the thresholds without decoding again).
     record = turn.record
-    decision = assistant.last_decision  # None when nothing was heard
+    decision = decider.last_decision  # None when nothing was heard
     candidate = (decision.spotted if decision is not None else None) or heard.text
     if turn.outcome != "answer" and candidate:
-        request, _ = assistant.conversation.interpret(candidate)
-        record = assistant.conversation.send(request, candidate)
+        request, _ = decider.conversation.interpret(candidate)
+        record = decider.conversation.send(request, candidate)
     given = given_label(record)
     if kind == "template":
         right = record.intent == item["intent"]  # the intent heard is the one the sentence belongs to
@@ -184,19 +187,19 @@ def _run(task: tuple) -> dict:
             "final_ms": final_ms, "nlu_ms": nlu_ms}
 
 
-def all_evidence(assistant: Any, heard: Any) -> dict[str, Any]:
+def all_evidence(decider: Decider, heard: Transcript) -> dict[str, Any]:
     """The second opinion's verdict and the spotted red flag for every turn, not only where the decision looked at
     them, so that --tune can replay rules that would look elsewhere. It costs the passes the decision skipped."""
     from local_voice.confidence import most_urgent, second_opinion
 
-    decision = assistant.last_decision
-    match = assistant._read(heard.text) if heard.text else None
+    decision = decider.last_decision
+    match = decider.read(heard.text) if heard.text else None
     second, agreed = (decision.second, decision.agreed) if decision is not None else (None, None)
     if agreed is None and match is not None and heard.second_opinion is not None:
-        second, agreed = second_opinion(heard.second_opinion, match, assistant._read)
+        second, agreed = second_opinion(heard.second_opinion, match, decider.read)
     spotted = decision.spotted if decision is not None else None
     if spotted is None and heard.spot_red_flags is not None:
-        found = most_urgent(heard.spot_red_flags(), assistant._read)
+        found = most_urgent(heard.spot_red_flags(), decider.read)
         spotted = found[0] if found is not None else None
     return {"second_all": second, "agreed_all": agreed, "spotted_all": spotted}
 

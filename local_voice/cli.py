@@ -5,16 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skill.cli import CliError, lines
+
+if TYPE_CHECKING:
+    from skill.conversation import Conversation
+
+    from .pipeline import Assistant
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
     from .asr import EngineError, choose_engine
-    from .assistant import Assistant
     from .audio import AudioError
     from .noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
+    from .pipeline import Assistant
     from .sources import MicrophoneSource, SourceError
     from .tts import SilentSpeaker, make_speaker
 
@@ -83,12 +90,12 @@ def cmd_voice(args: argparse.Namespace) -> int:
     except EOFError:
         pass
     finally:
-        assistant.conversation.close()
+        conversation.close()
         sys.stdout = out
     return 0
 
 
-def _conversation(args: argparse.Namespace):
+def _conversation(args: argparse.Namespace) -> Conversation:
     """The same skill and store as `hamstring chat`: sessions resume from the saved place (--state, --no-state)."""
     from skill.conversation import Conversation
     from skill.frontends import local_skill
@@ -106,7 +113,7 @@ def conversation_note(args: argparse.Namespace) -> str:
     return state_choice(args).reason
 
 
-def _typed(assistant, note) -> None:
+def _typed(assistant: Assistant, note: Callable[[str], None]) -> None:
     if sys.stdin.isatty():
         note("type a question and press Enter")
     assistant.run_text(lines(sys.stdin.buffer))  # UTF-8 or a one-line error, as in `hamstring chat`

@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -44,6 +44,9 @@ from .envelope import EnvelopeError
 from .invoke import to_request_envelope
 from .skill_id import VerificationFailed
 from .store import FailSoftAdapter
+
+if TYPE_CHECKING:  # the voice extra; imported where a spoken turn needs it
+    from local_voice.decision import Decider, VoiceTurn
 
 MAX_UTTERANCE_CHARS = 300  # a spoken question is a sentence; Alexa's own limit on typed test input is similar
 MAX_TURN_BYTES = 64 * 1024  # the page's JSON: utterance, session attributes (a few hundred bytes in practice)
@@ -173,7 +176,7 @@ def simulator_blueprint(
                 answer = result(talk, record)
             else:  # a typed reply to a check of a spoken turn: yes or no settle it, as they would spoken
                 helper = _checking_assistant(talk, pending)  # a 501 without the voice extra
-                from local_voice.assistant import Timings
+                from local_voice.decision import Timings
 
                 typed_turn = helper.respond(utterance, Timings())
                 record, answer = typed_turn.record, decided(talk, helper, typed_turn)
@@ -248,15 +251,13 @@ def pending_of(value: object) -> tuple[str, float] | None:
     return utterance_of(value["utterance"]), float(confidence)
 
 
-def _checking_assistant(talk: Conversation, pending: tuple[str, float] | None) -> Any:
+def _checking_assistant(talk: Conversation, pending: tuple[str, float] | None) -> Decider:
     """The voice assistant's decision over this page's session, holding the question being checked, if any."""
-    import io
-
     try:
-        from local_voice.assistant import Assistant
+        from local_voice.decision import Decider
     except ImportError:
         raise BadTurn(501, "speech needs the voice extra: pip install 'hamstring-cramp-helper[voice]'") from None
-    helper = Assistant(None, None, out=io.StringIO(), conversation=talk)
+    helper = Decider(talk)
     if pending is not None and not helper.hold(*pending):
         raise BadTurn(400, "the pending question is not one the skill understands")
     return helper
@@ -313,7 +314,7 @@ class _Voice:
                 except EngineError:
                     pass  # said by the first spoken turn
 
-    def hear(self, wav: bytes, assistant: Callable[[], Any]) -> tuple[Any, str, Any]:
+    def hear(self, wav: bytes, assistant: Callable[[], Decider]) -> tuple[Decider, str, VoiceTurn]:
         """A WAV recording heard and decided by the voice assistant `assistant()` makes: the assistant (holding any
         question it now checks), the words heard, and its turn. The decision's extra passes (a second opinion,
         red-flag spotting) use the engine too, so all of it is one turn of the lock. They take a fraction of the
@@ -325,12 +326,11 @@ class _Voice:
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
         from local_voice.asr import transcribe
-        from local_voice.assistant import Timings
 
         with self._lock:
             heard = off_the_loop(transcribe, self._engine, pcm)
-            helper.engine = self._engine
-            return helper, heard.text, helper.hear(heard, Timings())
+            helper.engine = self._engine.name
+            return helper, heard.text, helper.hear(heard)
 
     def _pcm(self, wav: bytes) -> bytes:
         """16 kHz mono PCM from a WAV recording, or a one-line refusal."""

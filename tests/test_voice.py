@@ -20,12 +20,12 @@ from intents.language import load_language
 from intents.text import normalize, spell_digits
 from local_voice.asr import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
 from local_voice.asr.scoring import edit_distance
-from local_voice.assistant import Assistant
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
 from local_voice.confidence import CONFIRM_AT, DEFAULT_THRESHOLDS, Thresholds
 from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.ngram import BackoffModel, sample_sentences, trigram_model
+from local_voice.pipeline import Assistant
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import voice
-from local_voice.assistant import Assistant
 from local_voice.confidence import same_request
+from local_voice.decision import Decider
 
 from .voice_support import espeak_available
 
@@ -33,7 +33,7 @@ def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
     assert evidence <= row.keys()
     # Every turn's second transcript is recorded, and its verdict is the one a replay would read from it.
     assert isinstance(row["second_all"], str) and row["second_all"]
-    read = Assistant(None, None).conversation.interpret
+    read = Decider().conversation.interpret
     heard, second = read(row["heard"])[1], read(row["second_all"])[1]
     assert heard is not None
     assert row["agreed_all"] == (second is not None and same_request(heard, second))
