@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import multiprocessing
 import statistics
@@ -36,169 +35,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
 
+from tests.kit import voice_rows
+from tests.kit.speech import FAMILIES, babble, mix, pink_noise, synthesize
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
-CACHE = ROOT / ".cache" / "voice-bench"
 SNRS = (24, 18, 12, 6)
 NOISES = ("babble", "pink")
 CONDITIONS = ("clean",) + tuple(f"{noise}{snr}" for noise in NOISES for snr in SNRS)
-FRAME = 2048
-FAMILIES = {
-    "espeak": ["espeak-ng", "-v", "en-us", "-s", "160", "-w", "{out}", "{text}"],
-    "flite": ["flite", "-voice", "slt", "-t", "{text}", "-o", "{out}"],
-}
 TARGETS = {"in_grammar_clean": 0.98, "in_grammar_noisy": 0.95, "ood_clean": 0.90, "ood_6": 0.80,
            "wrong_clean": 0.05, "wrong_noisy": 0.10, "right_or_confirmed_clean": 0.90, "latency_ms": 300,
            "memory_mb": 300}
-
-
-def peak_frame_energy(x: np.ndarray) -> float:
-    frames = len(x) // FRAME
-    if frames == 0:
-        return float(np.mean(x**2))
-    return float(np.max(np.mean(x[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1)))
-
-
-def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    noise = np.resize(noise, speech.shape)
-    scale = np.sqrt(peak_frame_energy(speech) / (peak_frame_energy(noise) * 10 ** (snr_db / 10)))
-    mixed = speech + scale * noise
-    peak = np.max(np.abs(mixed))
-    return mixed / peak * 0.9 if peak > 0.99 else mixed
-
-
-def pink_noise(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
-    pink = np.fft.irfft(spectrum, n)
-    return (pink / np.max(np.abs(pink)) * 0.5).astype(np.float32)
-
-
-def babble(pool: list[np.ndarray], n: int, seed: int, talkers: int = 5) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    out = np.zeros(n, dtype=np.float32)
-    for index in rng.choice(len(pool), size=talkers, replace=False):
-        out += np.resize(pool[index], n) * rng.uniform(0.6, 1.0)
-    return out / talkers
-
-
-def synthesize(text: str, family: str) -> np.ndarray:
-    """Cached per family and text; padded with the little quiet a microphone's VAD hands over."""
-    from local_voice.audio import read_wav
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{family}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.wav"
-    if not path.exists():
-        partial = path.with_suffix(".part.wav")
-        command = [arg.format(out=partial, text=text) for arg in FAMILIES[family]]
-        subprocess.run(command, check=True, capture_output=True)
-        partial.rename(path)
-    pad = np.zeros(int(0.3 * 16000), dtype=np.float32)
-    return np.concatenate([pad, read_wav(path).samples(), pad])
-
-
-# -- workers ---------------------------------------------------------------------------------------------------------
-_engine: Any = None
-_noise_on = False
-_all_evidence = False
-_first_turns = False
-
-
-def _init(engine_name: str, noise_on: bool, all_evidence: bool = False, first_turns: bool = False) -> None:
-    global _engine, _noise_on, _all_evidence, _first_turns
-    from local_voice.engines import choose_engine
-
-    _engine = choose_engine(engine_name)
-    _noise_on = noise_on
-    _all_evidence = all_evidence
-    _first_turns = first_turns
-    _decode(np.zeros(16000, dtype=np.float32))  # first-utterance priming is start-up cost, not per-turn cost
-
-
-def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
-    """Streams 30 ms frames as a microphone would; returns the Transcript, total decode s, and finalize ms."""
-    from local_voice.audio import AudioChunk
-    from local_voice.noise import NoiseFrontEnd
-
-    audio = AudioChunk.from_samples(samples)
-    assert _engine is not None, "_init was not called"
-    stream = _engine.stream()
-    front = NoiseFrontEnd() if _noise_on else None
-    started = time.perf_counter()
-    for frame in audio.split(0.03):
-        stream.accept(front.process(frame) if front is not None else frame)
-    finishing = time.perf_counter()
-    heard = stream.final()
-    done = time.perf_counter()
-    return heard, done - started, (done - finishing) * 1000
-
-
-def _run(task: tuple) -> dict:
-    """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
-    turns typed first in the same session."""
-    from tests.kit.scoring import expected_label, given_label, is_correct, kind_of
-    from local_voice.assistant import Assistant, Timings
-
-    key, samples, item = task
-    if _first_turns and hasattr(_engine, "restart"):
-        _engine.restart()  # each item is the first thing said after start-up
-    heard, decode_s, final_ms = _decode(samples)
-    assistant = Assistant(None, None, out=io.StringIO())
-    for earlier in item.get("context", []):
-        assistant.respond(earlier, Timings())
-    started = time.perf_counter()
-    turn = assistant.hear(heard, Timings())
-    nlu_ms = (time.perf_counter() - started) * 1000
-    evidence = all_evidence(assistant, heard) if _all_evidence else {}  # read in the state the decision read in
-    expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
-    kind = "template" if key[2] == "template" else kind_of(expected)
-    # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
-    # (so that --tune can move the thresholds without decoding again).
-    record = turn.record
-    decision = assistant.last_decision  # None when nothing was heard
-    candidate = (decision.spotted if decision is not None else None) or heard.text
-    if turn.outcome != "answer" and candidate:
-        request, _ = assistant.conversation.interpret(candidate)
-        record = assistant.conversation.send(request, candidate)
-    given = given_label(record)
-    if kind == "template":
-        right = record.intent == item["intent"]  # the intent heard is the one the sentence belongs to
-    elif kind == "out_of_domain":
-        right = given == expected  # not given a domain answer
-    else:
-        right = bool(is_correct(kind, expected, given, record))
-    detail = heard.detail
-    return {**evidence, "key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
-            "agreed": decision.agreed if decision is not None else None,
-            "spotted": decision.spotted if decision is not None else None,
-            "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
-            "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
-            "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
-            "red_flag": given.startswith("rf_"), "audio_s": len(samples) / 16000, "decode_s": decode_s,
-            "final_ms": final_ms, "nlu_ms": nlu_ms}
-
-
-def all_evidence(assistant: Any, heard: Any) -> dict[str, Any]:
-    """The second opinion's verdict and the spotted red flag for every turn, not only where the decision looked at
-    them, so that --tune can replay rules that would look elsewhere. It costs the passes the decision skipped."""
-    from local_voice.confidence import most_urgent, second_opinion
-
-    decision = assistant.last_decision
-    match = assistant._read(heard.text) if heard.text else None
-    second, agreed = (decision.second, decision.agreed) if decision is not None else (None, None)
-    if agreed is None and match is not None and heard.second_opinion is not None:
-        second, agreed = second_opinion(heard.second_opinion, match, assistant._read)
-    spotted = decision.spotted if decision is not None else None
-    if spotted is None and heard.spot_red_flags is not None:
-        found = most_urgent(heard.spot_red_flags(), assistant._read)
-        spotted = found[0] if found is not None else None
-    return {"second_all": second, "agreed_all": agreed, "spotted_all": spotted}
 
 
 # -- main ------------------------------------------------------------------------------------------------------------
@@ -333,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
         started = time.perf_counter()
         initargs = (args.engine, setting == "on", args.all_evidence, args.first_turns)
-        with multiprocessing.Pool(args.workers, initializer=_init, initargs=initargs) as pool:
-            rows = pool.map(_run, tasks, chunksize=2)
+        with multiprocessing.Pool(args.workers, initializer=voice_rows.init_worker, initargs=initargs) as pool:
+            rows = pool.map(voice_rows.run_item, tasks, chunksize=2)
         report(rows, args, setting, time.perf_counter() - started, memory, skill_ms, tts_ms, len(dev))
     return 0
 
@@ -367,7 +218,7 @@ def summarize(rows: list[dict], outcome_of=lambda row: row["outcome"]) -> dict[s
 
 def report(rows: list[dict], args, setting: str, wall: float, memory: float, skill_ms: float, tts_ms: float,
            dev_count: int) -> None:
-    from local_voice.engines import choose_engine
+    from local_voice.asr import choose_engine
 
     engine = choose_engine(args.engine).description
     table: dict[str, dict[str, float]] = {}

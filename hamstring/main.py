@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--noise", choices=["on", "off"], default=None,
                        help="WebRTC noise suppression and auto gain before recognition (default: what measured "
                             "better, see README)")
-    voice.set_defaults(func="local_voice.cli:cmd_voice", extra="voice")
+    voice.set_defaults(func="hamstring.voice:cmd_voice", extra="voice")
 
     model = sub.add_parser("model", help="manage Vosk models (extra: voice)")
     model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("name", nargs="?", default=None, help="model name (default: vosk-model-small-en-us-0.15)")
     download.add_argument("--dest", help="folder to install into (default: Vosk's cache folder)")
     download.add_argument("--list-url", help="model list URL (default: $VOSK_MODEL_LIST_URL or the official list)")
-    download.set_defaults(func="local_voice.cli:cmd_model", extra="voice")
+    download.set_defaults(func="hamstring.voice:cmd_model", extra="voice")
     return parser
 
 

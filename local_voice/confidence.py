@@ -8,11 +8,8 @@ is confirmed, not rejected, however low its confidence, since a missed emergency
 A second opinion settles the middle ground between answering and checking. When the engine has one (pocketsphinx:
 the same audio decoded with a looser n-gram model), a transcript that would be confirmed on its own is answered when
 the second decoding asks for the same thing, and one that would be answered is checked when it asks for something
-else. First measured on the dev sets (every 3rd item, both synthesizer families, clean, pink and babble at 12 dB):
-where the two agreed, the grammar's candidate was right 96% of the time; wrong candidates almost never agreed. On the
-full dev benchmark, against the single ANSWER_AT of before: answered wrong, clean, 5.6% -> 1.7% (flite) and 1.1% ->
-1.1% (espeak-ng); mean over the noisy conditions 5.9% -> 1.6% and 2.3% -> 1.5%; answered right, clean, 60.9% ->
-62.0% and 35.5% -> 40.8%.
+else. Where the two agree, the grammar's candidate is almost always right, and wrong candidates almost never agree
+(the numbers: docs/voice-measurements.md).
 
 Red flags said in words no template holds are listened for on their own. A turn that would not be answered and whose
 reading is not a red flag is checked for the language's red-flag keywords (pocketsphinx keyword spotting); one
@@ -31,15 +28,10 @@ from intents.matcher import RED_FLAG_INTENT, RED_FLAG_LIST, Match
 from intents.names import FALLBACK_INTENT
 from intents.redflags import urgency
 
-from .engines import Transcript
+from .asr.base import Transcript
 
-# Tuned on the synthesized dev sets only (dev_utterances + dev_answers, both synthesizer families, clean and 8 noise
-# conditions; `python -m benchmarks.voice --tune` replays the decision over a grid). CONFIRM_AT and ANSWER_AT were
-# chosen before the second opinion: a higher CONFIRM_AT (0.3) rejected more noisy out-of-domain speech (80% against
-# 65%) but also five more in-grammar sentences in a hundred (81.7% -> 76.7% kept clean), and espeak-ng's voice lost
-# most: sentences of ours said plainly were "not caught". With the second opinion, the sweep over the full dev run
-# ranks this point first (most targets met, then answered right less twice answered wrong): a lower DISPUTED_ANSWER_AT
-# answers more (0.7: 53.7% against 51.4% right, clean) but wrongly twice as often (2.7% against 1.4%).
+# Tuned on the synthesized dev sets only (`python -m benchmarks.voice --tune`); what was measured for each threshold:
+# docs/voice-measurements.md.
 ANSWER_AT = 0.5  # combined confidence at or above which we answer (engines without a second opinion)
 CONFIRM_AT = 0.12  # ...at or above which we ask "did you ask ...?"; below, "sorry, I didn't catch that"
 AGREED_ANSWER_AT = 0.12  # with a second opinion that asks for the same thing, answer from here

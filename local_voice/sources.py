@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import queue
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk
 
@@ -19,6 +21,14 @@ FRAME_BYTES = FRAME_SAMPLES * SAMPLE_WIDTH
 
 class SourceError(Exception):
     """No usable audio input; the message says what to do."""
+
+
+class Source(Protocol):
+    """What the microphone loop reads: 30 ms frames, and a mute for while the assistant speaks."""
+
+    def frames(self) -> Iterator[AudioChunk]: ...
+
+    def muted(self) -> AbstractContextManager[None]: ...
 
 
 class _Mutable:

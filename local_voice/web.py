@@ -1,6 +1,6 @@
 """The browser simulator's spoken turns (skill/web/simulator's `VoiceSupport`), handed in by `hamstring serve`.
 
-A spoken turn is decided as `hamstring voice` decides it (local_voice.assistant): answered, checked ("Did you ask
+A spoken turn is decided as `hamstring voice` decides it (local_voice.decision): answered, checked ("Did you ask
 ...?") or not caught, by the same confidence and rules. A check is a turn of the assistant's own, not sent to the
 skill: the answer has "turn": null, "local" (its speech and outcome) and "pending", the question being checked.
 The voice modules (numpy, pocketsphinx, the synthesizer) are imported on first use: a server without the voice extra
@@ -10,30 +10,32 @@ answers spoken turns with a 501 and typed ones as usual.
 from __future__ import annotations
 
 import base64
-import io
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skill.conversation import Conversation
 from skill.web.simulator.turns import MAX_RECORDING_S, NO_VOICE, BadTurn, Pending, result
 
+if TYPE_CHECKING:  # the voice extra; imported where a spoken turn needs it
+    from local_voice.decision import Decider, VoiceTurn
 
-def checking_assistant(talk: Conversation, pending: Pending | None) -> Any:
+
+def checking_assistant(talk: Conversation, pending: Pending | None) -> Decider:
     """The voice assistant's decision over this page's session, holding the question being checked, if any."""
     try:
-        from local_voice.assistant import Assistant
+        from local_voice.decision import Decider
     except ImportError:
         raise BadTurn(501, NO_VOICE) from None
-    helper = Assistant(None, None, out=io.StringIO(), conversation=talk)
+    helper = Decider(talk)
     if pending is not None and not helper.hold(*pending):
         raise BadTurn(400, "the pending question is not one the skill understands")
     return helper
 
 
-def decided(talk: Conversation, helper: Any, spoken_turn: Any) -> dict[str, Any]:
+def decided(talk: Conversation, helper: Decider, spoken_turn: VoiceTurn) -> dict[str, Any]:
     """A turn the voice assistant decided: the skill's answer, or a turn of its own (a check, "not caught",
     "ask again") with the question it holds, if any."""
     held = helper.held()
@@ -85,7 +87,7 @@ class SpokenTurns:
 
     def _load_engine(self) -> None:
         try:
-            from local_voice.engines import EngineError, choose_engine
+            from local_voice.asr import EngineError, choose_engine
         except ImportError:
             return
         with self._lock:
@@ -99,9 +101,7 @@ class SpokenTurns:
     def reply_to_check(self, talk: Conversation, pending: Pending, utterance: str) -> tuple[str, dict[str, Any]]:
         """A typed reply to a check of a spoken turn: the speech to play, and the page's answer."""
         helper = checking_assistant(talk, pending)
-        from local_voice.assistant import Timings
-
-        typed_turn = helper.respond(utterance, Timings())
+        typed_turn = helper.respond(utterance)
         return typed_turn.record.speech, decided(talk, helper, typed_turn)
 
     def hear(self, talk: Conversation, wav: bytes, pending: Pending | None) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class SpokenTurns:
                       engine=self.engine_name, **self.speak(spoken_turn.record.speech))
         return answer
 
-    def _decide(self, helper: Any, pcm: bytes) -> tuple[str, Any]:
+    def _decide(self, helper: Decider, pcm: bytes) -> tuple[str, VoiceTurn]:
         """The words heard and the assistant's turn. The decision's extra passes (a second opinion, red-flag
         spotting) use the engine too, so all of it is one turn of the lock. They take a fraction of the decoding,
         and run where the skill runs (the event loop, not gevent's thread pool: the skill's state store stays on
@@ -124,13 +124,12 @@ class SpokenTurns:
         self._load_engine()
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
-        from local_voice.assistant import Timings
-        from local_voice.engines import transcribe
+        from local_voice.asr import transcribe
 
         with self._lock:
             heard = off_the_loop(transcribe, self._engine, pcm)
-            helper.engine = self._engine
-            return heard.text, helper.hear(heard, Timings())
+            helper.engine = self._engine.name
+            return heard.text, helper.hear(heard)
 
     def _pcm(self, wav: bytes) -> bytes:
         """16 kHz mono PCM from a WAV recording, or a one-line refusal."""

@@ -147,7 +147,7 @@ def test_a_spoken_turn_is_decided_as_the_voice_assistant_decides(tmp_path) -> No
     """Real speech through the endpoint: out-of-domain speech is not caught (nothing reaches the skill), a check
     holds its question for the page, and a spoken "yes" sends it."""
     tools.require_module("pocketsphinx")
-    from tests.voice_support import espeak_available, speak_to_wav
+    from tests.kit.speech import espeak_available, speak_to_wav
 
     if not espeak_available():
         tools.require_program("espeak-ng")

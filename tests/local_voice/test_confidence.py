@@ -13,18 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.voice import mix, pink_noise
 from intents.language import default_sentences_path, load_language
 from intents.matcher import default_matcher
-from local_voice.assistant import Assistant, Timings
+from local_voice.asr import EngineError, PocketsphinxEngine, Transcript, transcribe
 from local_voice.audio import AudioChunk
 from local_voice.confidence import DEFAULT_THRESHOLDS, Thresholds
-from local_voice.engines import EngineError, PocketsphinxEngine, Transcript, transcribe
+from local_voice.decision import Decider
 from local_voice.noise import NoiseFrontEnd
+from local_voice.pipeline import Assistant
 from local_voice.sources import ScriptedSource
 from tests.kit.project import run_cli
-
-from .voice_support import espeak_available, speak_pcm, speak_to_wav
+from tests.kit.speech import espeak_available, mix, pink_noise, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
 
@@ -84,14 +83,15 @@ def heard_fresh(speech) -> Callable[[str], Transcript]:
 NEVER_ANSWER = Thresholds(answer_at=1.01, confirm_at=0.0, agreed_answer_at=1.01, disputed_answer_at=1.01)
 
 
-def assistant(thresholds: Thresholds | None = None) -> Assistant:
-    return Assistant(None, None, out=io.StringIO(), **({"thresholds": thresholds} if thresholds else {}))
+def decider(thresholds: Thresholds | None = None) -> Decider:
+    """The assistant's decision alone: no engine, no speaker, no output."""
+    return Decider(**({"thresholds": thresholds} if thresholds else {}))
 
 
 def test_a_sentence_of_ours_is_answered(heard):
     transcript = heard("how can i prevent hamstring cramps")
-    helper = assistant()
-    turn = helper.hear(transcript, Timings())
+    helper = decider()
+    turn = helper.hear(transcript)
     assert turn.outcome == "answer" and turn.record.intent == "PreventionIntent", transcript
     assert turn.confirm is None and turn.to_json()["confidence"] == round(turn.confidence, 3)
     # Sure enough on its own, or in the middle band with a second opinion that heard the same request.
@@ -126,8 +126,8 @@ def test_the_second_opinion_decides_the_middle_band(confidence, second, outcome)
         return second
 
     heard = Transcript("how can i prevent hamstring cramps", confidence, second_opinion=second_opinion)
-    helper = assistant()
-    turn = helper.hear(heard, Timings())
+    helper = decider()
+    turn = helper.hear(heard)
     assert turn.outcome == outcome
     assert bool(asked) == DEFAULT_THRESHOLDS.needs_second_opinion(confidence)  # a decoding pass only when it counts
     assert (turn.to_json()["second_opinion"] is not None) == bool(asked)
@@ -142,27 +142,27 @@ def _between(confidence: float) -> Thresholds:
 
 def test_unsure_is_confirmed_then_answered_on_yes(heard):
     question = heard("who gets hamstring cramps")
-    helper = assistant(_between(question.confidence))
-    asked = helper.hear(question, Timings())
+    helper = decider(_between(question.confidence))
+    asked = helper.hear(question)
     assert asked.outcome == "confirm" and asked.confirm == "RiskFactorsIntent", question
     assert asked.record.request == {} and not helper.conversation.open  # nothing went to the skill
     assert "who gets hamstring cramps" in asked.record.speech
     helper.thresholds = NEVER_ANSWER  # "yes" is judged on its own confidence
-    answered = helper.hear(heard("yes"), Timings())
+    answered = helper.hear(heard("yes"))
     assert answered.outcome == "answer" and answered.record.intent == "RiskFactorsIntent"
     assert answered.transcript == question.text  # the question that was confirmed, not "yes"
 
 
 def test_no_asks_again_and_keeps_the_session_and_step(heard):
-    helper = assistant(Thresholds(answer_at=0.0, confirm_at=0.0, agreed_answer_at=0.0, disputed_answer_at=0.0))
-    first = helper.hear(heard("what do i do for a hamstring cramp"), Timings())  # answered, whatever the confidence
+    helper = decider(Thresholds(answer_at=0.0, confirm_at=0.0, agreed_answer_at=0.0, disputed_answer_at=0.0))
+    first = helper.hear(heard("what do i do for a hamstring cramp"))  # answered, whatever the confidence
     assert first.outcome == "answer" and first.record.step == 1
     attributes = dict(helper.conversation.attributes)
     question = heard("how can i prevent hamstring cramps")
     helper.thresholds = _between(question.confidence)
-    assert helper.hear(question, Timings()).outcome == "confirm"
+    assert helper.hear(question).outcome == "confirm"
     helper.thresholds = NEVER_ANSWER
-    again = helper.hear(heard("no"), Timings())
+    again = helper.hear(heard("no"))
     assert again.outcome == "ask_again" and again.record.request == {}
     assert helper.conversation.attributes == attributes and helper.pending is None
     assert again.record.step == 1  # the treatment position is where it was
@@ -171,7 +171,7 @@ def test_no_asks_again_and_keeps_the_session_and_step(heard):
 def test_a_red_flag_is_confirmed_never_rejected(heard):
     transcript = heard("my leg is swollen and red")
     unsure = Transcript(transcript.text, 0.01, transcript.detail)  # the real words, at the lowest confidence
-    turn = assistant().hear(unsure, Timings())
+    turn = decider().hear(unsure)
     assert turn.outcome == "confirm" and turn.confirm == "RedFlagIntent", turn.transcript
 
 
@@ -181,15 +181,15 @@ def test_a_red_flag_in_words_no_template_holds_is_spotted_and_checked(heard, hea
     """The grammar hears these as something else (or nothing); the red-flag keyword is spotted in the audio on its
     own, checked, and on "yes" the skill gets the red flag."""
     transcript = heard_fresh(said)
-    helper = assistant()
+    helper = decider()
     reading = helper.conversation.interpret(transcript.text)[1] if transcript.text else None
     assert reading is None or reading.intent != "RedFlagIntent", transcript  # the grammar alone misses it
-    asked = helper.hear(transcript, Timings())
+    asked = helper.hear(transcript)
     assert asked.outcome == "confirm" and asked.confirm == "RedFlagIntent", (transcript, asked.spotted)
     assert asked.spotted is not None and asked.spotted in said and f'"{asked.spotted}"' in asked.record.speech
     assert asked.to_json()["red_flag_spotted"] == asked.spotted and asked.record.request == {}
     helper.thresholds = NEVER_ANSWER
-    answered = helper.hear(heard("yes"), Timings())
+    answered = helper.hear(heard("yes"))
     assert answered.outcome == "answer" and answered.record.intent == "RedFlagIntent"
     assert answered.transcript == asked.spotted
 
@@ -227,7 +227,7 @@ def test_red_flag_spotting_runs_only_on_turns_not_answered(text, confidence, spo
         calls.append(1)
         return spotted
 
-    turn = assistant().hear(Transcript(text, confidence, spot_red_flags=spot), Timings())
+    turn = decider().hear(Transcript(text, confidence, spot_red_flags=spot))
     assert turn.outcome == outcome and bool(calls) == listened
     assert (turn.spotted or (turn.transcript if turn.outcome == "confirm" else None)) == confirm
 
@@ -238,7 +238,7 @@ def test_out_of_domain_speech_and_noise_are_rejected_and_the_session_stays(sphin
     noise = AudioChunk.from_samples(pink_noise(16000 * 2, seed=3) * 0.3)
     clips = [speech("what is the weather like tomorrow in paris"), noise, speech("what is step two")]
     helper = Assistant(sphinx, None, out=io.StringIO())
-    helper.respond("how do i treat a hamstring cramp", Timings())  # typed: the session is at step 1
+    helper.respond("how do i treat a hamstring cramp")  # typed: the session is at step 1
     helper.listen(ScriptedSource(list(clips)))
     outcomes = [(t.outcome, t.record.intent, t.record.step) for t in helper.turns]
     assert outcomes[:3] == [("answer", "TreatmentIntent", 1), ("reject", None, 1), ("reject", None, 1)], outcomes

@@ -16,9 +16,7 @@ import soundfile
 
 from local_voice.audio import MAX_AUDIO_S
 from tests.kit.project import ROOT, run_cli
-
-from .test_voice import NAME, _model_zip, model_server
-from .voice_support import espeak_available, speak_to_wav
+from tests.kit.speech import MODEL_NAME, espeak_available, model_server, model_zip, speak_to_wav
 
 
 def one_line_error(result, code: int | None = None, fragment: str = "") -> str:
@@ -127,7 +125,7 @@ def test_a_tone_is_not_heard_as_no_but_speech_still_is(tmp_path):
 def _encrypted_zip(name: str) -> bytes:
     """zipfile cannot encrypt; set the "encrypted" flag (bit 0) in the local and central headers, as an encrypted
     archive has it, which is what makes extraction fail for want of a password."""
-    data = bytearray(_model_zip(name))
+    data = bytearray(model_zip(name))
     for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
         start = data.find(signature)
         while start != -1:
@@ -150,9 +148,9 @@ def test_model_download_dest_is_a_file(tmp_path):
 
 
 def test_model_download_encrypted_zip(tmp_path):
-    payload = _encrypted_zip(NAME)
-    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
-        result = run_cli("model", "download", NAME, "--dest", str(tmp_path), "--list-url", list_url)
+    payload = _encrypted_zip(MODEL_NAME)
+    with model_server(MODEL_NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+        result = run_cli("model", "download", MODEL_NAME, "--dest", str(tmp_path), "--list-url", list_url)
     one_line_error(result, 1, "encrypted")
     assert list(tmp_path.iterdir()) == []
 
@@ -160,8 +158,8 @@ def test_model_download_encrypted_zip(tmp_path):
 @pytest.mark.parametrize("entry", [{"url": 5}, {"url": ["x"]}, {"size": "big"}, {"md5": 7}],
                          ids=["url a number", "url a list", "size a string", "md5 a number"])
 def test_model_list_entry_with_wrong_types(tmp_path, entry):
-    payload = _model_zip(NAME)
-    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+    payload = model_zip(MODEL_NAME)
+    with model_server(MODEL_NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
         # Rewrite the served list through the same loopback server: a list whose entry has wrong types.
         listing = json.loads(subprocess.run([sys.executable, "-c", f"import urllib.request;print(urllib.request."
                                              f"urlopen('{list_url}').read().decode())"],
@@ -169,6 +167,6 @@ def test_model_list_entry_with_wrong_types(tmp_path, entry):
         listing[0].update(entry)
         bad = tmp_path / "list.json"
         bad.write_text(json.dumps(listing))
-        result = run_cli("model", "download", NAME, "--dest", str(tmp_path / "models"), "--list-url",
+        result = run_cli("model", "download", MODEL_NAME, "--dest", str(tmp_path / "models"), "--list-url",
                          bad.as_uri())
     one_line_error(result, 1, "model list entry")

@@ -8,9 +8,6 @@ import hashlib
 import io
 import json
 import math
-import threading
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -18,27 +15,20 @@ import pytest
 
 from intents.language import load_language
 from intents.text import normalize, spell_digits
-from local_voice.assistant import Assistant
+from local_voice.asr import EngineError, PocketsphinxEngine, VoskEngine, choose_engine, transcribe
+from local_voice.asr.scoring import edit_distance
 from local_voice.audio import AudioChunk, from_pcm16, load_wav, resample
 from local_voice.confidence import CONFIRM_AT, DEFAULT_THRESHOLDS, Thresholds
-from local_voice.engines import (
-    EngineError,
-    PocketsphinxEngine,
-    VoskEngine,
-    choose_engine,
-    edit_distance,
-    transcribe,
-)
 from local_voice.grammar import vosk_phrases
 from local_voice.models import DownloadError, download
 from local_voice.ngram import BackoffModel, sample_sentences, trigram_model
+from local_voice.pipeline import Assistant
 from local_voice.sources import ScriptedSource
 from local_voice.tts import SilentSpeaker, make_speaker
 from local_voice.wordgraph import fsg_transitions, sentence_counts, word_graph
 from skill.conversation import Conversation
 from tests.kit.project import load_data, run_cli
-
-from .voice_support import espeak_available, speak_pcm, speak_to_wav
+from tests.kit.speech import MODEL_NAME, espeak_available, model_server, model_zip, speak_pcm, speak_to_wav
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
 UTTERANCES = load_data("voice_utterances.yaml")
@@ -365,63 +355,26 @@ def test_silent_speaker_warns_once(capsys):
 
 
 # -- model download from a loopback server ----------------------------------------------------------------------------
-def _model_zip(name: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{name}/am/final.mdl", b"acoustic model")
-        archive.writestr(f"{name}/conf/model.conf", b"--sample-frequency=16000")
-        archive.writestr(f"{name}/README", b"test model")
-    return buffer.getvalue()
-
-
-@contextlib.contextmanager
-def model_server(name: str, payload: bytes, md5: str):
-    files: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_port}"
-    files["/model.zip"] = payload
-    files["/list.json"] = json.dumps([{"name": name, "url": f"{base}/model.zip", "md5": md5,
-                                       "size": len(payload), "lang": "en-us"}]).encode()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"{base}/list.json"
-    finally:
-        server.shutdown()
-
-
-NAME = "vosk-model-small-en-us-test"
 
 
 def test_model_download_installs_atomically(tmp_path):
-    payload = _model_zip(NAME)
-    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
-        result = run_cli("model", "download", NAME, "--dest", str(tmp_path), "--list-url", list_url)
+    payload = model_zip(MODEL_NAME)
+    with model_server(MODEL_NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+        result = run_cli("model", "download", MODEL_NAME, "--dest", str(tmp_path), "--list-url", list_url)
     assert result.returncode == 0, result.stderr.decode()
-    assert (tmp_path / NAME / "am" / "final.mdl").read_bytes() == b"acoustic model"
-    assert [p.name for p in tmp_path.iterdir()] == [NAME]  # no temporary leftovers
+    assert (tmp_path / MODEL_NAME / "am" / "final.mdl").read_bytes() == b"acoustic model"
+    assert [p.name for p in tmp_path.iterdir()] == [MODEL_NAME]  # no temporary leftovers
 
 
 def test_model_download_rejects_a_bad_checksum(tmp_path):
-    payload = _model_zip(NAME)
-    with model_server(NAME, payload, "0" * 32) as list_url:
+    payload = model_zip(MODEL_NAME)
+    with model_server(MODEL_NAME, payload, "0" * 32) as list_url:
         with pytest.raises(DownloadError, match="checksum mismatch"):
-            download(NAME, tmp_path, list_url)
+            download(MODEL_NAME, tmp_path, list_url)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name,message", [(NAME, "are you offline"), ("nope", "are you offline")])
+@pytest.mark.parametrize("name,message", [(MODEL_NAME, "are you offline"), ("nope", "are you offline")])
 def test_model_download_offline_is_one_line(tmp_path, name, message):
     result = run_cli("model", "download", name, "--dest", str(tmp_path), "--list-url", "http://127.0.0.1:9/list.json")
     lines = result.stderr.decode().strip().splitlines()
@@ -429,8 +382,8 @@ def test_model_download_offline_is_one_line(tmp_path, name, message):
 
 
 def test_unknown_model_name_is_one_line(tmp_path):
-    payload = _model_zip(NAME)
-    with model_server(NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
+    payload = model_zip(MODEL_NAME)
+    with model_server(MODEL_NAME, payload, hashlib.md5(payload).hexdigest()) as list_url:
         result = run_cli("model", "download", "vosk-model-nope", "--dest", str(tmp_path), "--list-url", list_url)
     assert result.returncode == 1 and "no model named" in result.stderr.decode()
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hamstring.errors import CliError
-from hamstring.textio import lines
+from .errors import CliError
+from .textio import lines
+
+if TYPE_CHECKING:
+    from local_voice.pipeline import Assistant
+    from skill.conversation import Conversation
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
-    from .assistant import Assistant
-    from .audio import AudioError
-    from .engines import EngineError, choose_engine
-    from .noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
-    from .sources import MicrophoneSource, SourceError
-    from .tts import SilentSpeaker, make_speaker
+    from local_voice.asr import EngineError, choose_engine
+    from local_voice.audio import AudioError
+    from local_voice.noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
+    from local_voice.pipeline import Assistant
+    from local_voice.sources import MicrophoneSource, SourceError
+    from local_voice.tts import SilentSpeaker, make_speaker
 
     if args.rate is not None and not 50 <= args.rate <= 500:
         raise CliError("--rate must be between 50 and 500 words a minute", 2)
@@ -84,12 +90,12 @@ def cmd_voice(args: argparse.Namespace) -> int:
     except EOFError:
         pass
     finally:
-        assistant.conversation.close()
+        conversation.close()
         sys.stdout = out
     return 0
 
 
-def _conversation(args: argparse.Namespace):
+def _conversation(args: argparse.Namespace) -> Conversation:
     """The same skill and store as `hamstring chat`: sessions resume from the saved place (--state, --no-state)."""
     from hamstring.state_flags import local_skill
     from skill.conversation import Conversation
@@ -107,15 +113,15 @@ def conversation_note(args: argparse.Namespace) -> str:
     return state_choice(args).reason
 
 
-def _typed(assistant, note) -> None:
+def _typed(assistant: Assistant, note: Callable[[str], None]) -> None:
     if sys.stdin.isatty():
         note("type a question and press Enter")
     assistant.run_text(lines(sys.stdin.buffer))  # UTF-8 or a one-line error, as in `hamstring chat`
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from .engines import vosk_cache_dir
-    from .models import DEFAULT_MODEL, MODEL_LIST_URL, DownloadError, download
+    from local_voice.asr.vosk import vosk_cache_dir
+    from local_voice.models import DEFAULT_MODEL, MODEL_LIST_URL, DownloadError, download
 
     name = args.name or DEFAULT_MODEL
     list_url = args.list_url or os.environ.get("VOSK_MODEL_LIST_URL") or MODEL_LIST_URL

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import voice
-from local_voice.assistant import Assistant
 from local_voice.confidence import same_request
-
-from .voice_support import espeak_available
+from local_voice.decision import Decider
+from tests.kit import speech, voice_rows
+from tests.kit.speech import espeak_available
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is needed to make test speech")
 
@@ -18,12 +17,12 @@ REPLAYED = {"heard", "confidence", "lr", "phone_errors", "outcome", "expected", 
 
 @pytest.mark.parametrize("all_evidence", [False, True])
 def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
-    monkeypatch.setattr(voice, "CACHE", tmp_path)
+    monkeypatch.setattr(speech, "CACHE", tmp_path)
     for name in ("_engine", "_noise_on", "_all_evidence", "_first_turns"):  # the worker's globals, put back after
-        monkeypatch.setattr(voice, name, getattr(voice, name))
-    voice._init("pocketsphinx", False, all_evidence)
+        monkeypatch.setattr(voice_rows, name, getattr(voice_rows, name))
+    voice_rows.init_worker("pocketsphinx", False, all_evidence)
     text, intent = "what causes hamstring cramps", "CausesIntent"
-    row = voice._run((("espeak", "clean", "template", 0), voice.synthesize(text, "espeak"),
+    row = voice_rows.run_item((("espeak", "clean", "template", 0), speech.synthesize(text, "espeak"),
                       {"text": text, "intent": intent}))
     assert REPLAYED <= row.keys() and row["kind"] == "template" and row["heard"]
     evidence = {"second_all", "agreed_all", "spotted_all"}
@@ -33,7 +32,7 @@ def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
     assert evidence <= row.keys()
     # Every turn's second transcript is recorded, and its verdict is the one a replay would read from it.
     assert isinstance(row["second_all"], str) and row["second_all"]
-    read = Assistant(None, None).conversation.interpret
+    read = Decider().conversation.interpret
     heard, second = read(row["heard"])[1], read(row["second_all"])[1]
     assert heard is not None
     assert row["agreed_all"] == (second is not None and same_request(heard, second))
