@@ -28,8 +28,19 @@ import statistics
 import sys
 import time
 
+from intents.matcher import Matcher
 from skill.conversation import Conversation
-from tests.kit.scoring import SETS, TARGETS, Result, evaluate, load_set
+from tests.kit.scoring import (
+    DIALOGUES,
+    HELD_OUT,
+    SETS,
+    TARGETS,
+    Result,
+    alexa_faithful,
+    evaluate,
+    evaluate_dialogues,
+    load_set,
+)
 
 KNOWN_FAILURES_HEADER = """\
 # Held-out utterances the skill still gets wrong (python -m benchmarks.understanding --known-failures writes this
@@ -38,13 +49,23 @@ KNOWN_FAILURES_HEADER = """\
 """
 
 
-def report(result: Result, show_misses: bool) -> str:
+CHECKS = (("safety", "safety line on pain mentions"), ("near_miss", "near misses not red flags"),
+          ("story", "red flags told as stories"), ("named", "red flags named"))
+
+
+def report(result: Result, show_misses: bool, faithful: Result | None = None) -> str:
+    """The set's table; `faithful`: the same set read with only what the Alexa model carries, as a column."""
     def line(label: str, kind: str, target: str = "") -> str:
-        return (f"  {label:<24} {result.correct[kind]:>4}/{result.totals[kind]:<4} = {result.rate(kind):6.1%}"
+        text = (f"  {label:<24} {result.correct[kind]:>4}/{result.totals[kind]:<4} = {result.rate(kind):6.1%}"
                 + (f"   (target {target})" if target else ""))
+        if faithful is not None:
+            text += f"   Alexa-faithful {faithful.correct[kind]}/{faithful.totals[kind]} = {faithful.rate(kind):.1%}"
+        return text
 
     total = sum(result.totals.values())
-    lines = [f"== {result.name}: {total} utterances"]
+    lines = [f"== {result.name}: {total} {'turns' if result.totals['turn'] else 'utterances'}"]
+    if result.totals["turn"]:
+        lines.append(line("conversation turns", "turn", f"{TARGETS['turn']:.0%}"))
     if result.totals["specific"]:
         lines.append(line("specific answers", "specific", f"{TARGETS['specific']:.0%}"))
     if result.totals["red_flag"]:
@@ -52,11 +73,16 @@ def report(result: Result, show_misses: bool) -> str:
                      + f"   exact flag {result.red_flag_exact}/{result.totals['red_flag']}")
     if result.totals["not_covered"]:
         lines.append(line("honest 'not covered'", "not_covered"))
-    lines.append(line("out-of-domain rejected", "out_of_domain", f"{TARGETS['rejection']:.0%}"))
+    if not result.totals["turn"]:
+        lines.append(line("out-of-domain rejected", "out_of_domain", f"{TARGETS['rejection']:.0%}"))
     if result.totals["topic"]:
         lines.append(line("broad topic", "topic", f"{TARGETS['topic']:.0%}"))
     if result.totals["other"]:
         lines.append(line("other intents", "other"))
+    for check, label in CHECKS:
+        if result.checked[check]:
+            lines.append(f"  {label:<32} {result.passed[check]:>4}/{result.checked[check]:<4} = "
+                         f"{result.check_rate(check):6.1%}")
     latencies = sorted(result.latencies_ms)
     lines.append(f"  turn latency             mean {statistics.mean(latencies):.2f} ms, "
                  f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms (matcher + skill)")
@@ -70,24 +96,32 @@ def report(result: Result, show_misses: bool) -> str:
     return "\n".join(lines)
 
 
+def run(name: str, matcher: Matcher | None = None) -> Result:
+    items = load_set(name)
+    return evaluate_dialogues(name, items, matcher) if name in DIALOGUES else evaluate(name, items, matcher)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), action="append", help="default: all of them")
+    parser.add_argument("--set", choices=sorted({**SETS, **DIALOGUES}), action="append", help="default: all of them")
     parser.add_argument("--misses", action="store_true", help="list every miss (use on dev sets while tuning)")
+    parser.add_argument("--alexa-faithful", action="store_true",
+                        help="also read every set with only what the generated Alexa model carries")
     parser.add_argument("--known-failures", action="store_true",
                         help="print tests/data/known_failures.yaml: the held-out misses, to be asserted still failing")
     args = parser.parse_args(argv)
     if args.known_failures:
         print(KNOWN_FAILURES_HEADER, end="")
-        for name in ("heldout", "heldout_answers"):
-            for text, expected, given in evaluate(name, load_set(name)).misses:
+        for name in HELD_OUT:
+            for text, expected, given in run(name).misses:
                 print(f"- {{set: {name}, text: {json.dumps(text)}, expected: {expected}, given: {given}}}")
         return 0
     started = time.perf_counter()
     Conversation().say("hello")  # builds the matcher and the skill once
     print(f"matcher and skill built in {(time.perf_counter() - started) * 1000:.0f} ms")
-    for name in args.set or list(SETS):
-        print(report(evaluate(name, load_set(name)), args.misses))
+    faithful = alexa_faithful() if args.alexa_faithful else None
+    for name in args.set or [*SETS, *DIALOGUES]:
+        print(report(run(name), args.misses, run(name, faithful) if faithful is not None else None))
     return 0
 
 

@@ -424,3 +424,14 @@ def _templatewords(language: Language, intents: list[str] | None = None) -> set[
 @lru_cache(maxsize=2)
 def default_matcher() -> Matcher:
     return Matcher(load_language())
+
+
+class SampleMatcher(Matcher):
+    """Only what the generated Alexa interaction model carries: a sentence of the templates with its slot values,
+    matched exactly; anything else is AMAZON.FallbackIntent. The understanding benchmark's "Alexa-faithful" reading,
+    so that a mechanism only the offline matcher has cannot hide a gap on a device."""
+
+    def match(self, text: str, context: MatchContext | None = None) -> Match:
+        norm = normalize(text)
+        exact = self._match_templates(norm, context or MatchContext()) if norm else None
+        return exact or Match(FALLBACK_INTENT, method="none")

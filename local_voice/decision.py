@@ -11,6 +11,7 @@ Turns the assistant is unsure of never reach the skill (the rule is local_voice/
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from intents.matcher import Match
+from skill.content import Dialog
 from skill.conversation import Conversation, TurnRecord
 
 from .asr.base import Transcript
@@ -30,8 +32,9 @@ YES, NO = "AMAZON.YesIntent", "AMAZON.NoIntent"
 
 
 @lru_cache(maxsize=1)
-def dialog() -> dict[str, list[str]]:
-    return yaml.safe_load(DIALOG.read_text(encoding="utf-8"))
+def dialog() -> Dialog:
+    """The assistant's own phrasing, picked as the skill picks its own (skill.content.Dialog, a seeded choice)."""
+    return Dialog(yaml.safe_load(DIALOG.read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -93,7 +96,7 @@ class Decider:
         self.engine = engine
         self.pending: Pending | None = None
         self.last_decision: Decision | None = None
-        self.decided = 0  # turns returned so far: the assistant's own replies take their variants in turn
+        self.decided = 0  # turns returned so far (with the session id, the seed of the assistant's phrasing)
 
     def respond(self, text: str, timings: Timings | None = None) -> VoiceTurn:
         """Typed text: taken as said, and sent to the skill (a typed yes or no answers a check of a spoken turn)."""
@@ -179,11 +182,12 @@ class Decider:
     def _local(self, key: str, heard: Transcript, timings: Timings, outcome: Outcome, label: str | None = None,
                confirm: Match | None = None, decision: Decision | None = None) -> VoiceTurn:
         """A turn the assistant answers itself; nothing is sent to the skill, so the session is untouched."""
-        variants = dialog()[key]
-        text = variants[self.decided % len(variants)]
+        values: dict[str, str] = {}
         if confirm is not None:
             spotted = decision.spotted if decision is not None else None
-            text = text.format(heard=self._heard_as(spotted or heard.text, confirm))
+            values["heard"] = self._heard_as(spotted or heard.text, confirm)
+        # Seeded by the session and the turn, as the skill seeds by the request id: varied, and reproducible.
+        text = dialog().pick(key, random.Random(f"{self.conversation.session_id}:{self.decided}"), **values)
         attributes = self.conversation.attributes
         record = TurnRecord(utterance=heard.text, intent=None, slots={}, topic=attributes.get("topic"),
                             step=attributes.get("step"), answer=None, speech=text, ssml=f"<speak>{text}</speak>",

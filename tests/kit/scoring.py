@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from intents.language import load_language
+from intents.matcher import Matcher, SampleMatcher
 from intents.names import FALLBACK_INTENT
 from skill.content import NOT_COVERED, load_content
 from skill.conversation import Conversation, TurnRecord
@@ -28,12 +29,20 @@ SETS = {
     "dev_redflags": "dev_redflags.yaml",
     "dev_redflags3": "dev_redflags3.yaml",
     "heldout_answers": "heldout_answers.yaml",
+    "dev_people_a": "dev_people_a.yaml",
+    "dev_people_b": "dev_people_b.yaml",
+    "heldout_people": "heldout_people.yaml",
 }
+# Whole conversations, scored turn by turn (`expect`: a label, step:N, greeting or end).
+DIALOGUES = {"dialogues_dev": "dialogues_dev.yaml", "dialogues_heldout": "dialogues_heldout.yaml"}
+HELD_OUT = ("heldout", "heldout_answers", "heldout_people", "dialogues_heldout")
+SAFETY_LINE = "safety_line"  # the content statement every pain or injury mention, and every miss, carries
 OUT_OF_DOMAIN = "out_of_domain"
 TOPIC_PREFIX = "topic:"
 RED_FLAG_PREFIX = "rf_"
 # Targets (the issue's, on the held-out sets).
-TARGETS = {"specific": 0.95, "red_flag_recall": 1.0, "rejection": 0.95, "topic": 0.97, "not_covered": 0.9}
+TARGETS = {"specific": 0.95, "red_flag_recall": 1.0, "rejection": 0.95, "topic": 0.97, "not_covered": 0.9,
+           "safety": 1.0, "near_miss": 0.9, "turn": 0.95}
 KINDS = ("specific", "red_flag", "not_covered", "out_of_domain", "topic", "other")
 
 
@@ -46,6 +55,18 @@ class Result:
     confusion: Counter = field(default_factory=Counter)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    # Checks beside the label, each over the items it applies to: "safety" (the safety line or red-flag guidance
+    # on a pain or injury mention), "near_miss" (innocent pain words not taken for a red flag), and red-flag
+    # recall by how the flag was told ("story", "named").
+    checked: Counter = field(default_factory=Counter)
+    passed: Counter = field(default_factory=Counter)
+
+    def check_rate(self, check: str) -> float:
+        return self.passed[check] / self.checked[check] if self.checked[check] else 1.0
+
+    def check(self, name: str, ok: bool) -> None:
+        self.checked[name] += 1
+        self.passed[name] += ok
 
     def rate(self, kind: str) -> float:
         return self.correct[kind] / self.totals[kind] if self.totals[kind] else 1.0
@@ -72,7 +93,7 @@ class Result:
 
 
 def load_set(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / SETS[name]).read_text(encoding="utf-8"))
+    return yaml.safe_load((DATA / {**SETS, **DIALOGUES}[name]).read_text(encoding="utf-8"))
 
 
 def expected_label(item: dict) -> str:
@@ -129,8 +150,15 @@ def is_correct(kind: str, expected: str, given: str, record: TurnRecord) -> bool
     return given == expected
 
 
-def run_item(item: dict) -> tuple[TurnRecord, float]:
-    chat = Conversation()
+def carries_safety(record: TurnRecord) -> bool:
+    """The reply says the safety line, or gives red-flag guidance (stronger than the line)."""
+    statement = load_content().by_id.get(SAFETY_LINE)
+    return record.answer is not None and record.answer.startswith(RED_FLAG_PREFIX) or (
+        statement is not None and statement.say in record.speech)
+
+
+def run_item(item: dict, matcher: Matcher | None = None) -> tuple[TurnRecord, float]:
+    chat = Conversation(matcher)
     for earlier in item.get("context", []):
         chat.say(earlier)
     started = time.perf_counter()
@@ -138,10 +166,12 @@ def run_item(item: dict) -> tuple[TurnRecord, float]:
     return record, (time.perf_counter() - started) * 1000
 
 
-def evaluate(name: str, items: list[dict]) -> Result:
+def evaluate(name: str, items: list[dict], matcher: Matcher | None = None) -> Result:
+    """`matcher`: what reads the words (default: the full offline matcher; `alexa_faithful()` for a reading that uses
+    only what the generated interaction model carries)."""
     result = Result(name)
     for item in items:
-        record, elapsed = run_item(item)
+        record, elapsed = run_item(item, matcher)
         result.latencies_ms.append(elapsed)
         expected, given = expected_label(item), given_label(record)
         kind = kind_of(expected)
@@ -150,7 +180,53 @@ def evaluate(name: str, items: list[dict]) -> Result:
         result.correct[kind] += ok
         if kind == "red_flag":
             result.red_flag_exact += given == expected
+            result.check(item.get("style", "named"), ok)
+        if item.get("safety"):
+            result.check("safety", carries_safety(record))
+        if item.get("near_miss"):
+            result.check("near_miss", not given.startswith(RED_FLAG_PREFIX))
         if not ok:
             result.confusion[(expected, given)] += 1
             result.misses.append((item["text"], expected, given))
     return result
+
+
+def turn_ok(expect: str, record: TurnRecord) -> bool:
+    if expect == "greeting":
+        return not record.end_session and (record.request.get("request", {}).get("type") == "LaunchRequest"
+                                           or record.intent == "AMAZON.NavigateHomeIntent")
+    if expect == "end":
+        return record.end_session
+    if expect.startswith("step:"):
+        return record.step == int(expect.split(":", 1)[1])
+    kind = kind_of(expect)
+    return is_correct(kind, expect, given_label(record), record)
+
+
+def evaluate_dialogues(name: str, conversations: list[dict], matcher: Matcher | None = None) -> Result:
+    """Every turn of every conversation, in one session as a person holds it; a turn is right when the skill did
+    what `expect` says. Misses name the conversation and the turn."""
+    result = Result(name)
+    for conversation in conversations:
+        chat = Conversation(matcher)
+        for number, turn in enumerate(conversation["turns"], 1):
+            started = time.perf_counter()
+            record = chat.say(turn["say"])
+            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            ok = turn_ok(str(turn["expect"]), record)
+            result.totals["turn"] += 1
+            result.correct["turn"] += ok
+            if turn.get("safety"):
+                result.check("safety", carries_safety(record))
+            if not ok:
+                given = f"step:{record.step}" if record.step is not None else given_label(record)
+                given += " (ended)" if record.end_session else ""
+                result.confusion[(str(turn["expect"]), given)] += 1
+                result.misses.append((f"{conversation['name']} #{number}: {turn['say']}", str(turn["expect"]), given))
+    return result
+
+
+def alexa_faithful() -> Matcher:
+    """A reading with only what the generated interaction model carries: the sample sentences and the slot values,
+    matched exactly, as a device's NLU is at least expected to; everything else is AMAZON.FallbackIntent."""
+    return SampleMatcher(load_language())
