@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="a conversation: one utterance per line on stdin, one Alexa session")
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
-    chat.set_defaults(func="hamstring.commands:cmd_chat")
+    chat.add_argument("--replay", metavar="FILE", help="play an ASK CLI replay file (`ask dialog --replay` format: "
+                                                       "skillId, locale, type, userInput), then stdin unless .quit")
+    chat.add_argument("--save-skill-io", metavar="FILE", help="write every request and response as the ASK CLI's "
+                                                              "`ask dialog --save-skill-io` file")
+    chat.set_defaults(func="hamstring.chat:cmd_chat")
 
     from .state_flags import add_state_arguments
 
