@@ -1,4 +1,4 @@
-"""`hamstring` command line: ask, chat, simulate, assets, serve, voice, model.
+"""`hamstring` command line: ask, chat, simulate, assets, check, nlu-eval, serve, voice, model.
 
 The whole command line is declared here, and only the chosen command's module is imported (as Home Assistant's
 intentfest does): `--help` and `ask` work on the core install, and `serve` never pays for numpy. A command whose extra
@@ -74,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     assets.add_argument("action", choices=["build", "check"])
     assets.add_argument("--root", help="project root (default: this checkout)")
     assets.set_defaults(func="hamstring.commands:cmd_assets")
+
+    nlu = sub.add_parser("nlu-eval", help="run an Alexa NLU evaluation annotation set against the offline matcher "
+                                          "(exit 1 when any annotation fails), or --export one")
+    nlu.add_argument("file", help="annotation set (JSON, SMAPI's format); with --export, a labelled question set "
+                                  "(YAML: text, intent, slots), e.g. tests/data/dev_utterances.yaml")
+    nlu.add_argument("--export", action="store_true", help="write FILE's questions as an annotation set")
+    nlu.add_argument("--out", metavar="FILE", help="with --export: write here instead of stdout")
+    nlu.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    nlu.set_defaults(func="hamstring.nlu:cmd_nlu_eval")
 
     serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn; extra: server)")
     serve.add_argument("--host", default="127.0.0.1")
