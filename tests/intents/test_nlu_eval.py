@@ -34,7 +34,8 @@ def test_the_exported_sets_are_the_question_sets_in_smapis_shape(name: str) -> N
         assert entry["inputs"] == {"utterance": item["text"]}
         (expected,) = entry["expected"]
         assert expected["intent"]["name"] == item["intent"]
-        assert expected["intent"].get("slots", {}) == {k: {"value": str(v)} for k, v in (item.get("slots") or {}).items()}
+        slots = {k: {"value": str(v)} for k, v in (item.get("slots") or {}).items()}
+        assert expected["intent"].get("slots", {}) == slots
 
 
 @pytest.mark.parametrize("name", SETS)
