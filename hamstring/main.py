@@ -75,14 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     assets.add_argument("--root", help="project root (default: this checkout)")
     assets.set_defaults(func="hamstring.commands:cmd_assets")
 
-    nlu = sub.add_parser("nlu-eval", help="run an Alexa NLU evaluation annotation set against the offline matcher "
-                                          "(exit 1 when any annotation fails), or --export one")
-    nlu.add_argument("file", help="annotation set (JSON, SMAPI's format); with --export, a labelled question set "
-                                  "(YAML: text, intent, slots), e.g. tests/data/dev_utterances.yaml")
-    nlu.add_argument("--export", action="store_true", help="write FILE's questions as an annotation set")
-    nlu.add_argument("--out", metavar="FILE", help="with --export: write here instead of stdout")
-    nlu.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    nlu.set_defaults(func="hamstring.nlu:cmd_nlu_eval")
+    _add_package_commands(sub)
 
     serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn; extra: server)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -120,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--list-url", help="model list URL (default: $VOSK_MODEL_LIST_URL or the official list)")
     download.set_defaults(func="local_voice.cli:cmd_model", extra="voice")
     return parser
+
+
+def _add_package_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands for publishing: the certification pre-flight and the NLU evaluation sets."""
+    check = sub.add_parser("check", help="certification pre-flight of a skill package and the skill answering it "
+                                         "(exit 1 on an error)")
+    check.add_argument("package", nargs="?", metavar="PACKAGE_DIR",
+                       help="the skill package (skill.json, interactionModels/; default: this checkout's "
+                            "speech_assets/)")
+    check.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    check.add_argument("--conversations", metavar="FILE",
+                       help="golden conversations to replay (default: tests/data/conversations.yaml)")
+    check.add_argument("--rules", action="store_true", help="list the rules and exit")
+    check.set_defaults(func="hamstring.check.command:cmd_check")
+
+    nlu = sub.add_parser("nlu-eval", help="run an Alexa NLU evaluation annotation set against the offline matcher "
+                                          "(exit 1 when any annotation fails), or --export one")
+    nlu.add_argument("file", help="annotation set (JSON, SMAPI's format); with --export, a labelled question set "
+                                  "(YAML: text, intent, slots), e.g. tests/data/dev_utterances.yaml")
+    nlu.add_argument("--export", action="store_true", help="write FILE's questions as an annotation set")
+    nlu.add_argument("--out", metavar="FILE", help="with --export: write here instead of stdout")
+    nlu.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    nlu.set_defaults(func="hamstring.nlu:cmd_nlu_eval")
 
 
 def _missing_extra(error: ModuleNotFoundError, args: argparse.Namespace) -> CliError | None:
