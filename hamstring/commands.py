@@ -1,4 +1,4 @@
-"""`hamstring ask`, `chat`, `simulate` and `assets`: the light commands, on the core install."""
+"""`hamstring ask`, `simulate` and `assets`: the light commands, on the core install (`chat` is in chat.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CliError
-from .textio import checked_text, lines, print_turn
+from .textio import checked_text, print_turn
 
 if TYPE_CHECKING:
     from skill.conversation import Conversation
@@ -34,32 +34,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not text:
         raise CliError("nothing to ask: give a question, e.g. hamstring ask what causes hamstring cramps", 2)
     print_turn(_conversation(args).say(text), args.json, sys.stdout)
-    return 0
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    conversation = _conversation(args)
-    interactive = sys.stdin.isatty() and not args.json
-    utterances = lines(sys.stdin.buffer)
-    try:
-        while True:
-            if interactive:
-                sys.stdout.write("you> ")
-                sys.stdout.flush()
-            line = next(utterances, "")
-            if not line:
-                break
-            utterance = line.strip()
-            if not utterance:
-                continue
-            record = conversation.say(utterance)
-            if interactive:
-                sys.stdout.write("helper> ")
-            print_turn(record, args.json, sys.stdout)
-    except KeyboardInterrupt:
-        sys.stdout.write("\n")
-    finally:
-        conversation.close()
     return 0
 
 

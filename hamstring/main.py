@@ -1,4 +1,4 @@
-"""`hamstring` command line: ask, chat, simulate, assets, serve, voice, model.
+"""`hamstring` command line: ask, chat, simulate, assets, check, nlu-eval, serve, voice, model.
 
 The whole command line is declared here, and only the chosen command's module is imported (as Home Assistant's
 intentfest does): `--help` and `ask` work on the core install, and `serve` never pays for numpy. A command whose extra
@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="a conversation: one utterance per line on stdin, one Alexa session")
     chat.add_argument("--json", action="store_true", help="print one JSON object per turn")
-    chat.set_defaults(func="hamstring.commands:cmd_chat")
+    chat.add_argument("--replay", metavar="FILE", help="play an ASK CLI replay file (`ask dialog --replay` format: "
+                                                       "skillId, locale, type, userInput), then stdin unless .quit")
+    chat.add_argument("--save-skill-io", metavar="FILE", help="write every request and response as the ASK CLI's "
+                                                              "`ask dialog --save-skill-io` file")
+    chat.set_defaults(func="hamstring.chat:cmd_chat")
 
     from .state_flags import add_state_arguments
 
@@ -70,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     assets.add_argument("action", choices=["build", "check"])
     assets.add_argument("--root", help="project root (default: this checkout)")
     assets.set_defaults(func="hamstring.commands:cmd_assets")
+
+    _add_package_commands(sub)
 
     serve = sub.add_parser("serve", help="serve the Alexa endpoint over HTTP (gunicorn; extra: server)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -107,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--list-url", help="model list URL (default: $VOSK_MODEL_LIST_URL or the official list)")
     download.set_defaults(func="hamstring.voice:cmd_model", extra="voice")
     return parser
+
+
+def _add_package_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands for publishing: the certification pre-flight and the NLU evaluation sets."""
+    check = sub.add_parser("check", help="certification pre-flight of a skill package and the skill answering it "
+                                         "(exit 1 on an error)")
+    check.add_argument("package", nargs="?", metavar="PACKAGE_DIR",
+                       help="the skill package (skill.json, interactionModels/; default: this checkout's "
+                            "speech_assets/)")
+    check.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    check.add_argument("--conversations", metavar="FILE",
+                       help="golden conversations to replay (default: tests/data/conversations.yaml)")
+    check.add_argument("--rules", action="store_true", help="list the rules and exit")
+    check.set_defaults(func="hamstring.check.command:cmd_check")
+
+    nlu = sub.add_parser("nlu-eval", help="run an Alexa NLU evaluation annotation set against the offline matcher "
+                                          "(exit 1 when any annotation fails), or --export one")
+    nlu.add_argument("file", help="annotation set (JSON, SMAPI's format); with --export, a labelled question set "
+                                  "(YAML: text, intent, slots), e.g. tests/data/dev_utterances.yaml")
+    nlu.add_argument("--export", action="store_true", help="write FILE's questions as an annotation set")
+    nlu.add_argument("--out", metavar="FILE", help="with --export: write here instead of stdout")
+    nlu.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    nlu.set_defaults(func="hamstring.nlu:cmd_nlu_eval")
 
 
 def _missing_extra(error: ModuleNotFoundError, args: argparse.Namespace) -> CliError | None:

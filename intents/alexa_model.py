@@ -1,10 +1,19 @@
-"""Alexa interaction models generated from the language source, and a lint of Alexa's rules for them."""
+"""Alexa interaction models generated from the language source, and a lint of Alexa's rules for them.
+
+The templates of two intents may overlap once slots are filled in ("can i {action}" with "drink iced water", and
+"can i drink {remedy}" with "iced water"): the offline matcher weighs such cases itself, but Alexa would pick either
+intent. So the generated model drops the slot phrases behind each such collision from the type of the more general
+template (intents/alexa_samples.py); the skill still resolves those words from the runtime language, to the same
+answer. The lint refuses any collision left.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
+from .alexa_samples import build_index, make_disjoint
 from .language import Language
 from .names import BUILTIN_PREFIX, FALLBACK_INTENT
 
@@ -54,8 +63,21 @@ def slot_types(language: Language) -> list[dict]:
     return [types[k] for k in sorted(types)]
 
 
+_BUILT: dict[int, tuple[Language, dict]] = {}
+
+
 def build_model(language: Language) -> dict:
-    """The interaction model JSON (same for every English locale)."""
+    """The interaction model JSON (same for every English locale): a fresh copy each call (callers change theirs),
+    built once per language (filling in every slot to keep the intents disjoint takes a second or two)."""
+    built = _BUILT.get(id(language))
+    if built is None or built[0] is not language:
+        model = _build_model(language)
+        make_disjoint(model["interactionModel"]["languageModel"])
+        _BUILT[id(language)] = built = (language, model)
+    return copy.deepcopy(built[1])
+
+
+def _build_model(language: Language) -> dict:
     intents: list[dict] = []
     for name, spec in language.intents.items():
         if spec.is_builtin:
@@ -151,4 +173,18 @@ def lint_model(model: dict) -> list[LintProblem]:
             problems.append(
                 LintProblem(name, f"{len(set(samples))} distinct samples; custom intents need {MIN_CUSTOM_SAMPLES}+")
             )
+    problems.extend(_collisions(lm))
     return problems
+
+
+def _collisions(lm: dict) -> list[LintProblem]:
+    """Samples of two intents that reach one utterance once their slots are filled in (literal duplicates are
+    reported above)."""
+    found = []
+    for c in build_index(lm).pairs():
+        if not c.first.fill and not c.second.fill:
+            continue
+        found.append(LintProblem(f"{c.second.sample.intent} sample '{c.second.sample.text}'",
+                                 f"says '{c.utterance}' as {c.first.sample.intent} '{c.first.sample.text}' does; "
+                                 "make the templates disjoint"))
+    return found

@@ -34,6 +34,7 @@ SCREEN_VIEWPORT: dict[str, Any] = {
     "currentPixelWidth": 960, "currentPixelHeight": 480, "touch": ["SINGLE"], "keyboard": [],
 }
 DEVICES = ("speaker", "screen")
+DEFAULT_LOCALE = "en-US"
 
 
 def _now() -> str:
@@ -53,13 +54,14 @@ def build_request(
     application_id: str = LOCAL_APPLICATION_ID,
     request_id: str | None = None,
     screen: bool = False,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """A complete Alexa request envelope around a `request` body (type, intent...); `screen`: from a device that
     declares APL (an Echo Show), else from a speaker with no interfaces."""
     body = {
         "requestId": request_id or new_id("request"),
         "timestamp": _now(),
-        "locale": "en-US",
+        "locale": locale,
         **request,
     }
     application = {"applicationId": application_id}
@@ -194,12 +196,15 @@ class Conversation:
         *,
         store: AbstractPersistenceAdapter | None = None,
         screen: bool = False,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         """`store`: the adapter `skill` persists through, read back after each turn for `persisted` (None: off).
-        `screen`: pretend an Echo Show (APL) instead of a speaker."""
+        `screen`: pretend an Echo Show (APL) instead of a speaker. `locale`: the request's locale (an ASK CLI replay
+        file names one)."""
         self.matcher = matcher or default_matcher()
         self.store = store
         self.screen = screen
+        self.locale = locale
         self.new_id = new_id  # tests pass a counter, making the (request-id seeded) phrasing reproducible
         self.skill = skill
         self.application_id = application_id
@@ -251,6 +256,7 @@ class Conversation:
             application_id=self.application_id,
             request_id=self.new_id("request"),
             screen=self.screen,
+            locale=self.locale,
         )
         started = time.perf_counter()
         response = self.skill(envelope)

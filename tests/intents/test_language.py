@@ -214,3 +214,30 @@ def test_the_skill_and_the_matcher_see_the_same_red_flags():
     for text in texts:
         a, b = skill_side.detect(text), matcher_side.detect(text)
         assert (a and a.id) == (b and b.id), text
+
+
+def test_lint_catches_a_sample_that_a_filled_in_slot_of_another_intent_says() -> None:
+    """After slot expansion: a literal sample of one intent that another intent's template reaches with a value."""
+    model = copy.deepcopy(MODEL)
+    lm = model["interactionModel"]["languageModel"]
+    intents = {i["name"]: i for i in lm["intents"]}
+    template = next(s for s in intents["RemedyIntent"]["samples"] if s.startswith("does {remedy} "))
+    remedy = next(t for t in lm["types"] if t["name"] == "HamstringRemedy")["values"][0]["name"]["value"]
+    intents["OverviewIntent"]["samples"].append(template.replace("{remedy}", remedy))
+    found = [str(p) for p in lint_model(model) if "make the templates disjoint" in p.message]
+    assert found and all("RemedyIntent" in p and "OverviewIntent" in p for p in found)
+
+
+def test_the_generated_model_keeps_intents_disjoint_after_slot_expansion() -> None:
+    """The language's templates overlap ("can i {action}" / "can i drink {remedy}"): the model drops the slot
+    phrases behind that, and the skill still resolves the words itself, to the same answer."""
+    from intents.alexa_samples import build_index
+    from intents.runtime import load_runtime
+
+    lm = MODEL["interactionModel"]["languageModel"]
+    assert build_index(lm).collisions == []
+    action = {p for t in lm["types"] if t["name"] == "HamstringAction" for v in t["values"]
+              for p in [v["name"]["value"], *v["name"]["synonyms"]]}
+    assert "drink iced water" not in action  # what "can i drink {remedy}" says with "iced water"
+    runtime = load_runtime()
+    assert runtime.resolve("action", "drink iced water") == runtime.resolve("remedy", "iced water") == "iced_drinks"

@@ -13,6 +13,10 @@ Endpoints (JSON in, JSON out; a bad request is a 4xx with a short reason of our 
                                  "speak": true to get the answer's speech as a WAV too}
     POST /simulator/api/voice   the same with "audio": base64 WAV instead of the utterance (the voice extra)
     POST /simulator/api/forget  {} -> deletes the local user's saved place
+    POST /simulator/api/replay  {"file": the text of a saved conversation} -> {"utterances", "format", ...}: what
+                                 "Load conversation" sends, read from an ASK CLI replay file (what "Save
+                                 conversation" writes, `ask dialog --replay` plays and `hamstring chat --replay`
+                                 reads; skill/askcli.py) or from a text file of one utterance a line
 
 A spoken turn is decided as `hamstring voice` decides it (by local_voice/web.py, which `serve` hands in as the
 `voice` support; without it spoken turns are a 501): answered, checked ("Did you ask
@@ -34,7 +38,8 @@ from urllib.parse import urlsplit
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
-from ...conversation import LOCAL_APPLICATION_ID, build_request, read_persisted, touch_request
+from ...askcli import MAX_REPLAY_BYTES, ReplayError, parse_replay
+from ...conversation import DEFAULT_LOCALE, LOCAL_APPLICATION_ID, build_request, read_persisted, touch_request
 from ...display import EVENT_INTENTS, STEP_TOKEN, TOKENS
 from ...invoke import to_request_envelope
 from ...store import FailSoftAdapter
@@ -104,7 +109,8 @@ def page() -> str:
     if voice is not None:
         voice.warm_up()
     return render_template("simulator.html", max_utterance=MAX_UTTERANCE_CHARS,
-                           max_recording_s=int(MAX_RECORDING_S), state_on=_page().store is not None)
+                           max_recording_s=int(MAX_RECORDING_S), state_on=_page().store is not None,
+                           skill_id=_page().application_id, locale=DEFAULT_LOCALE)
 
 
 @pages.post("/simulator/api/turn")
@@ -180,6 +186,41 @@ def forget_place(_data: dict) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - the store's own errors quote nothing of ours but may be anything
         raise BadTurn(409, "the state store could not be changed (read-only or locked)") from None
     return {"persisted": read_persisted(store, envelope)}
+
+
+MAX_REPLAY_UTTERANCES = 200  # a conversation, not a load test: each is a turn through the skill
+
+
+@pages.post("/simulator/api/replay")
+def replay() -> Response:
+    return handled(read_conversation, MAX_REPLAY_BYTES + 1024)
+
+
+def read_conversation(data: dict) -> dict[str, Any]:
+    """The utterances of a saved conversation, checked as typed ones are, read by the parser `hamstring chat
+    --replay` uses: JSON is an ASK CLI replay file (up to its .quit), anything else one utterance a line."""
+    text = data.get("file")
+    if not isinstance(text, str):
+        raise BadTurn(400, "file must be the text of a saved conversation")
+    if text.lstrip().startswith("{"):
+        try:
+            file = parse_replay(text.encode("utf-8", "replace"))
+        except ReplayError as error:
+            raise BadTurn(400, f"not a replay file we can play: {error}") from None
+        lines, found = file.utterances, {"format": "ask-replay", "quits": file.quits, "locale": file.locale}
+    else:
+        lines, found = [line.strip() for line in text.splitlines() if line.strip()], {"format": "lines"}
+    if not lines:
+        raise BadTurn(400, "that file has no utterances in it")
+    if len(lines) > MAX_REPLAY_UTTERANCES:
+        raise BadTurn(413, f"that file has over {MAX_REPLAY_UTTERANCES} utterances: a conversation is a few")
+    utterances = []
+    for number, line in enumerate(lines, 1):
+        try:
+            utterances.append(utterance_of(line))
+        except BadTurn as bad:
+            raise BadTurn(bad.status, f"utterance {number}: {bad.reason}") from None
+    return {"utterances": utterances, **found}
 
 
 __all__ = ["BadTurn", "VoiceSupport", "init_app", "pages"]

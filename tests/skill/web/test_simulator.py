@@ -216,3 +216,37 @@ def test_typed_answers_can_be_spoken_too() -> None:
     assert data["audio_note"] is None and base64.b64decode(data["audio"])[:4] == b"RIFF"
     quiet = post(client(), "/simulator/api/turn", {"utterance": "what causes hamstring cramps"}).get_json()
     assert "audio" not in quiet
+
+
+ASK_REPLAY = '{"skillId":"amzn1.ask.skill.x","locale":"en-GB","type":"text","userInput":["what causes cramps",' \
+             '"yes",".quit","never"]}\n'
+
+
+@pytest.mark.parametrize("file,expected", [
+    (ASK_REPLAY, {"utterances": ["what causes cramps", "yes"], "format": "ask-replay", "quits": True,
+                  "locale": "en-GB"}),
+    ("what causes cramps\r\n\n  yes  \n", {"utterances": ["what causes cramps", "yes"], "format": "lines"}),
+])
+def test_load_reads_an_ask_cli_replay_file_or_lines(file: str, expected: dict) -> None:
+    answer = post(client(), "/simulator/api/replay", {"file": file})
+    assert answer.status_code == 200 and answer.get_json() == expected
+
+
+@pytest.mark.parametrize("file,status,reason", [
+    (42, 400, "file must be"),
+    ("", 400, "no utterances"),
+    ("{" + SECRET, 400, "not JSON"),
+    ('{"skillId": "amzn1.ask.skill.x", "locale": "en-US", "type": "voice", "userInput": ["x"]}', 400, "unknown type"),
+    ('{"skillId": "amzn1.ask.skill.x", "locale": "en-US", "userInput": [".quit"]}', 400, "no utterances"),
+    ("next\n" * 201, 413, "over 200"),
+    (SECRET * 40, 413, "utterance 1"),
+])
+def test_load_refuses_a_file_it_cannot_play(file: object, status: int, reason: str) -> None:
+    answer = post(client(), "/simulator/api/replay", {"file": file})
+    assert answer.status_code == status and reason in answer.get_json()["error"]
+    assert SECRET not in answer.get_data(as_text=True)
+
+
+def test_the_page_knows_the_skill_id_it_saves_replays_for() -> None:
+    page = client().get("/simulator").get_data(as_text=True)
+    assert 'data-skill-id="amzn1.ask.skill.' in page and 'data-locale="en-US"' in page

@@ -246,20 +246,39 @@ def test_save_and_load_a_conversation(page, server: str, tmp_path: Path) -> None
     page.wait_for_function("document.querySelectorAll('#turns > li').length === 3")
     with page.expect_download() as download:
         page.get_by_role("button", name="Save conversation").click()
-    saved = tmp_path / "conversation.txt"
+    assert download.value.suggested_filename == "conversation.json"
+    saved = tmp_path / "conversation.json"
     download.value.save_as(saved)
-    assert saved.read_text().splitlines() == [QUESTION, "next", "next"]  # the touch is replayed as its word
-    # `hamstring chat` replays it: the same intents and steps.
-    replay = subprocess.run([sys.executable, "-m", "hamstring", "chat", "--json", "--no-state"], cwd=ROOT,
-                            stdin=saved.open("rb"), capture_output=True, check=True)
+    # An ASK CLI replay file, as `.record FILE --append-quit` writes it (the touch is replayed as its word).
+    text = saved.read_text()
+    assert text.count("\n") == 1 and text.endswith("}\n")
+    replay_file = json.loads(text)
+    assert list(replay_file) == ["skillId", "locale", "type", "userInput"]
+    assert replay_file["type"] == "text" and replay_file["locale"] == "en-US"
+    assert replay_file["skillId"].startswith("amzn1.ask.skill.")
+    assert replay_file["userInput"] == [QUESTION, "next", "next", ".quit"]
+    # `hamstring chat --replay` plays it: the same intents and steps.
+    replay = subprocess.run([sys.executable, "-m", "hamstring", "chat", "--json", "--no-state", "--replay",
+                             str(saved)], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, check=True)
     steps = [json.loads(line)["step"] for line in replay.stdout.decode().splitlines()]
     assert steps == [1, 2, 3]
-    # Loaded back into a fresh page, the file is sent line by line.
+    # Loaded back into a fresh page, the file is sent utterance by utterance, and so is an older text file.
+    lines = tmp_path / "conversation.txt"
+    lines.write_text(f"{QUESTION}\nnext\nnext\n")
+    for file in (saved, lines):
+        page.goto(f"{server}/simulator")
+        page.locator("#load").set_input_files(str(file))
+        page.wait_for_function("document.querySelectorAll('#turns > li').length === 3")
+        assert [meta(page.locator("#turns > li").nth(i), "step") for i in range(3)] == ["1", "2", "3"]
+        page.wait_for_function("document.getElementById('talk-status').textContent.startsWith('Replayed 3')")
+    # A replay file we cannot play is one message, and nothing is sent.
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"skillId": "amzn1.ask.skill.x", "locale": "en-US", "type": "voice", "userInput": ["next"]}')
     page.goto(f"{server}/simulator")
-    page.locator("#load").set_input_files(str(saved))
-    page.wait_for_function("document.querySelectorAll('#turns > li').length === 3")
-    assert [meta(page.locator("#turns > li").nth(i), "step") for i in range(3)] == ["1", "2", "3"]
-    page.wait_for_function("document.getElementById('talk-status').textContent.startsWith('Replayed 3')")
+    page.locator("#load").set_input_files(str(bad))
+    page.wait_for_function("!document.getElementById('error').hidden")
+    assert "unknown type" in page.locator("#error").inner_text()
+    assert page.locator("#turns > li").count() == 0
 
 
 def test_spoken_turn(page) -> None:

@@ -195,7 +195,10 @@
     radio.addEventListener("change", () => { state.device = radio.value; renderScreen(); });
   }
 
-  // -- save and load: a text file of utterances, one a line, that `hamstring chat` replays -------------------------
+  // -- save and load: an ASK CLI replay file (`ask dialog --replay`, `hamstring chat --replay`) ------------------
+  // Saved as the ASK CLI's `.record FILE --append-quit` writes it: one line of JSON, the utterances, then ".quit".
+  // Loaded through the server, which reads it with the parser `hamstring chat --replay` uses (and still reads an
+  // older text file of one utterance a line).
   function replayLine(turn, said) {
     const type = turn.request.request.type;
     if (type === "Alexa.Presentation.APL.UserEvent") return (turn.request.request.arguments || [])[0] || null;
@@ -205,10 +208,12 @@
   $("save").addEventListener("click", () => {
     const lines = state.turns.map((t) => t.replay).filter((line) => line);
     if (!lines.length) { showError("Nothing to save yet: say something first."); return; }
-    const blob = new Blob([lines.join("\n") + "\n"], { type: "text/plain" });
+    const replay = { skillId: root.dataset.skillId, locale: root.dataset.locale || "en-US", type: "text",
+                     userInput: lines.concat([".quit"]) };
+    const blob = new Blob([JSON.stringify(replay) + "\n"], { type: "application/json" });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
-    link.download = "conversation.txt";
+    link.download = "conversation.json";
     document.body.appendChild(link);
     link.click();
     link.remove();
@@ -218,16 +223,20 @@
     const file = event.target.files[0];
     event.target.value = "";
     if (!file) return;
-    if (file.size > 64 * 1024) { showError("That file is over 64 KiB: a conversation file is a few lines."); return; }
-    const lines = (await file.text()).split(/\r?\n/).map((l) => l.trim()).filter((l) => l);
-    if (!lines.length) { showError("That file has no utterances in it."); return; }
-    if (lines.length > 200) { showError("That file has over 200 lines: a conversation file is a few lines."); return; }
+    if (file.size > 256 * 1024) { showError("That file is over 256 KiB: a conversation is a few lines."); return; }
+    clearError();
+    let read;
+    try {
+      read = await post("/simulator/api/replay", { file: await file.text() });
+    } catch (error) { showError(error.message); return; }
     await newSession(); // as `hamstring chat` does, a saved conversation starts a session of its own
-    for (const line of lines) {
+    for (const line of read.utterances) {
       const data = await send({ utterance: line }, line);
       if (!data) return; // the error is shown; the rest of the file is not sent
     }
-    $("talk-status").textContent = `Replayed ${lines.length} line(s) from ${file.name}.`;
+    const locale = read.locale && read.locale !== (root.dataset.locale || "en-US")
+      ? ` (recorded for ${read.locale}; the page speaks ${root.dataset.locale || "en-US"})` : "";
+    $("talk-status").textContent = `Replayed ${read.utterances.length} utterance(s) from ${file.name}${locale}.`;
   });
 
   // -- speech: hold to record 16 kHz mono, post a WAV, play the answer ---------------------------------------------
