@@ -1,0 +1,68 @@
+"""Issue 23 items 11-13: forged session attributes and slot values never crash the skill, and every reply's speech is
+well-formed SSML (Alexa refuses any that is not). The reproductions go through the real CLI (`hamstring simulate`)
+and through the web app's real endpoint (Flask's test client), with the real skill."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+
+import pytest
+import yaml
+
+from skill.web.app import create_app
+from tests.kit.project import DATA, ROOT
+
+BASE = json.loads((DATA / "envelopes" / "launch.json").read_text())
+APOLOGIES = yaml.safe_load((ROOT / "skill" / "content" / "dialog.yaml").read_text(encoding="utf-8"))["error"]
+APP = create_app(None).test_client()
+
+
+def intent_envelope(intent: str, attributes: dict, slots: dict[str, str] | None = None) -> dict:
+    body = copy.deepcopy(BASE)
+    body["session"].update(new=False, attributes=attributes)
+    body["request"] = {"type": "IntentRequest", "requestId": "amzn1.echo-api.request.forged",
+                       "timestamp": "2026-11-25T19:00:05Z", "locale": "en-US", "dialogState": "COMPLETED",
+                       "intent": {"name": intent, "confirmationStatus": "NONE", "slots": {
+                           name: {"name": name, "value": value, "confirmationStatus": "NONE"}
+                           for name, value in (slots or {}).items()}}}
+    return body
+
+
+class SkillErrors(logging.Handler):
+    """ERROR records of the skill's catch-all and the server's: a 200 that went through either is an apology."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def errors():
+    handler = SkillErrors()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def answered(envelope: dict, errors: list) -> dict:
+    response = APP.post("/", data=json.dumps(envelope), content_type="application/json")
+    assert response.status_code == 200, response.data[:300]
+    assert not errors, [r.getMessage() for r in errors]
+    speech = response.get_json()["response"]["outputSpeech"]["ssml"]
+    assert not any(apology in speech for apology in APOLOGIES), speech
+    return response.get_json()
+
+
+# -- item 12: digits of other scripts in the step slot --------------------------------------------------------------
+@pytest.mark.parametrize("said,step", [("²", None), ("③", None), ("٣", None), ("3", 3), (" 4 ", 4), ("0003", None),
+                                        ("-1", None), ("three", None)])
+def test_a_step_slot_of_any_digits_is_answered(said, step, errors):
+    answer = answered(intent_envelope("GoToStepIntent", {}, {"step": said}), errors)
+    assert answer["sessionAttributes"]["step"] == step
