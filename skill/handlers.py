@@ -131,9 +131,9 @@ def yes_or_more(turn: Turn) -> Response:
     offer = turn.previous.offer
     if offer == Offer.STEPS:
         return read_step(turn, 1, intro=True)
-    if offer in (Offer.NEXT_STEP, Offer.RESUME) and turn.previous.position is not None:
+    if offer in (Offer.NEXT_STEP, Offer.RESUME):  # the state holds these only with a position (state.OFFER_NEEDS)
         return next_step(turn)
-    if offer:
+    if offer:  # a section's offer: the state holds only sections with more to say
         return give_more(turn, offer)
     if turn.previous.step is not None:
         return next_step(turn)

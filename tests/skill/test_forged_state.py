@@ -11,8 +11,10 @@ import logging
 import pytest
 import yaml
 
+from skill.state import ConversationState
+from skill.turn import state_limits
 from skill.web.app import create_app
-from tests.kit.project import DATA, ROOT
+from tests.kit.project import DATA, ROOT, run_cli
 
 BASE = json.loads((DATA / "envelopes" / "launch.json").read_text())
 APOLOGIES = yaml.safe_load((ROOT / "skill" / "content" / "dialog.yaml").read_text(encoding="utf-8"))["error"]
@@ -58,6 +60,36 @@ def answered(envelope: dict, errors: list) -> dict:
     speech = response.get_json()["response"]["outputSpeech"]["ssml"]
     assert not any(apology in speech for apology in APOLOGIES), speech
     return response.get_json()
+
+
+# -- item 11: forged offers ----------------------------------------------------------------------------------------
+FORGED_OFFERS = [
+    ({"offer": "next_step"}, "AMAZON.YesIntent"),
+    ({"offer": "resume"}, "MoreIntent"),
+    ({"offer": "resume", "position": 99}, "AMAZON.YesIntent"),
+]
+
+
+@pytest.mark.parametrize("attributes,intent", FORGED_OFFERS, ids=[f"{a} + {i}" for a, i in FORGED_OFFERS])
+def test_a_forged_offer_through_simulate_is_answered_not_crashed(attributes, intent):
+    result = run_cli("simulate", stdin=json.dumps(intent_envelope(intent, attributes)))
+    err = result.stderr.decode()
+    assert result.returncode == 0 and "Traceback" not in err and "skill error" not in err, err
+    speech = json.loads(result.stdout)["response"]["outputSpeech"]["ssml"]
+    assert not any(apology in speech for apology in APOLOGIES), speech
+
+
+@pytest.mark.parametrize("attributes,kept", [
+    ({"offer": "next_step"}, None),
+    ({"offer": "resume", "position": 99}, None),  # the position is out of range, so the offer has nothing to go on
+    ({"offer": "next_step", "position": 3}, "next_step"),
+    ({"offer": "resume", "position": 2}, "resume"),
+    ({"offer": "treatment"}, None),  # a section with nothing more to say: a yes to it would give nothing
+    ({"offer": "causes"}, "causes"),
+    ({"offer": "steps"}, "steps"),
+])
+def test_an_offer_is_kept_only_with_what_it_needs(attributes, kept):
+    assert ConversationState.from_attributes(attributes, state_limits()).offer == kept
 
 
 # -- item 12: digits of other scripts in the step slot --------------------------------------------------------------
