@@ -7,10 +7,13 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
 
+from intents.language import load_language
+from skill.reply import MAX_SPEECH_CHARS
 from skill.state import ConversationState
 from skill.turn import state_limits
 from skill.web.app import create_app
@@ -98,3 +101,37 @@ def test_an_offer_is_kept_only_with_what_it_needs(attributes, kept):
 def test_a_step_slot_of_any_digits_is_answered(said, step, errors):
     answer = answered(intent_envelope("GoToStepIntent", {}, {"step": said}), errors)
     assert answer["sessionAttributes"]["step"] == step
+
+
+# -- item 13: speech cut to Alexa's limit stays well-formed --------------------------------------------------------
+def well_formed(ssml: str) -> None:
+    assert len(ssml) <= MAX_SPEECH_CHARS
+    ET.fromstring(ssml)  # raises on a torn entity or tag
+
+
+@pytest.mark.parametrize("offset", range(8))
+@pytest.mark.parametrize("text", ["a & b ", "x<y ", "tom & jerry > cats "])
+def test_repeat_of_a_long_last_speech_is_cut_on_whole_entities(text, offset, errors):
+    # The cut lands at every place in the entity, depending on the offset.
+    last = ("z" * offset + text * 8000)[:8000]
+    answer = answered(intent_envelope("AMAZON.RepeatIntent", {"last_speech": last, "last_reprompt": last}), errors)
+    well_formed(answer["response"]["outputSpeech"]["ssml"])
+    well_formed(answer["response"]["reprompt"]["outputSpeech"]["ssml"])
+
+
+STATES = [{}, {"topic": "treatment", "step": 3, "position": 3}, {"offer": "causes", "topic": "causes"},
+          {"offer": "steps"}, {"offer": "next_step", "position": 8}, {"offer": "resume", "position": 2},
+          {"last_speech": "fish & chips <3", "topic": "overview"}]
+INTENTS = sorted(set(load_language().intents) | {"AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.RepeatIntent",
+                                                  "AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.HelpIntent",
+                                                  "AMAZON.StopIntent", "AMAZON.FallbackIntent"})
+
+
+@pytest.mark.parametrize("intent", INTENTS)
+def test_every_reply_is_well_formed_ssml(intent, errors):
+    for attributes in STATES:
+        answer = answered(intent_envelope(intent, attributes), errors)
+        well_formed(answer["response"]["outputSpeech"]["ssml"])
+        reprompt = (answer["response"].get("reprompt") or {}).get("outputSpeech")
+        if reprompt:
+            well_formed(reprompt["ssml"])
