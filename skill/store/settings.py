@@ -125,4 +125,5 @@ def _absolute(path: Path, home: Path | None) -> Path:
     return path.expanduser().absolute()
 
 
-__all__ = ["StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice", "open_store", "STATE_ENV"]
+__all__ = ["STATE_ENV", "StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice",
+           "open_store"]
