@@ -45,7 +45,9 @@ def create_app(
     `voice`: the spoken turns of the simulator (local_voice.web), when the server was started with them."""
     if simulator and verifier is not None:
         raise ValueError("the simulator is served only by an unverified (loopback, --no-verify) server")
-    app = Flask("hamstring")
+    # No static folder: Flask would otherwise serve the files of a static/ folder next to the app's package at /static
+    # (the simulator's assets are its blueprint's own).
+    app = Flask("hamstring", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     if simulator:
         from . import simulator as pages

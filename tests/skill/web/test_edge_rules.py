@@ -1,0 +1,101 @@
+"""Issue 23 items 3-7, the web edge: the simulator API's input shapes, the loopback rule on every endpoint of an
+unverified server, security headers, and no implicit routes. Through the real app (Flask's test client) and
+`hamstring serve` itself on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from functools import partial
+
+import pytest
+
+from skill.builder import build_skill
+from skill.conversation import LOCAL_USER_ID
+from skill.invoke import invoke_checked
+from skill.store import choose_store, hash_user_id
+from skill.web.app import app_from_environment, create_app
+from tests.kit.project import DATA
+from tests.kit.servers import hamstring_serve, request
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def errors():
+    handler = Errors()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """The simulator as `serve --no-verify --state` composes it, over a real SQLite file; and that file's path."""
+    path = tmp_path / "state.sqlite3"
+    skill = build_skill(choose_store(str(path), False, {}))
+    app = create_app(None, skill=partial(invoke_checked, skill=skill), simulator=True, store=skill.persistence_adapter)
+    return app.test_client(), path
+
+
+def saved_rows(path) -> int:
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT count(*) FROM attributes").fetchone()[0]
+
+
+def turn(client, payload: object):
+    return client.post("/simulator/api/turn", data=json.dumps(payload), content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def no_verify(tmp_path_factory):
+    """`hamstring serve --no-verify` with a state file, as a local user runs it."""
+    state = tmp_path_factory.mktemp("state") / "state.sqlite3"
+    with hamstring_serve("--no-verify", "--state", str(state)) as (port, process):
+        yield port, process, state
+
+
+def envelope(name: str, **request: object) -> bytes:
+    body = json.loads((DATA / "envelopes" / name).read_text())
+    body["context"]["System"]["user"]["userId"] = body["session"]["user"]["userId"] = LOCAL_USER_ID
+    body["request"].update(request)
+    return json.dumps(body).encode()
+
+
+def place_of(state) -> int:
+    with sqlite3.connect(state) as connection:
+        return connection.execute("SELECT count(*) FROM attributes WHERE key = ?",
+                                  (hash_user_id(LOCAL_USER_ID),)).fetchone()[0]
+
+
+# -- item 7: no implicit routes ------------------------------------------------------------------------------------
+def test_the_app_has_only_its_own_routes(monkeypatch):
+    monkeypatch.setenv("ALEXA_SKILL_ID", "amzn1.ask.skill.test")
+    production = app_from_environment(no_verify=False)
+    assert {rule.endpoint for rule in production.url_map.iter_rules()} == {"alexa", "health"}
+    local = app_from_environment(no_verify=True)
+    assert {rule.endpoint for rule in local.url_map.iter_rules()} == {
+        "alexa", "health", "simulator.page", "simulator.turn", "simulator.spoken", "simulator.forget",
+        "simulator.static"}
+
+
+def test_a_verifying_server_started_in_a_folder_with_static_files_serves_none(tmp_path):
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "notes.txt").write_text("private notes")
+    with hamstring_serve(env={"ALEXA_SKILL_ID": "amzn1.ask.skill.test"}, cwd=tmp_path) as (port, _):
+        status, _, body = request(port, "GET", "/static/notes.txt")
+    assert status == 404 and b"private" not in body
