@@ -22,7 +22,7 @@ from ..invoke import invoke_checked
 from ..skill_id import parse_skill_ids
 from ..store import StoreChoice
 from .alexa import AlexaEndpoint, Skill, run_unverified
-from .edge import json_response
+from .edge import json_response, with_security_headers
 from .simulator import VoiceSupport
 from .verify import RequestVerifier
 
@@ -49,6 +49,7 @@ def create_app(
     # (the simulator's assets are its blueprint's own).
     app = Flask("hamstring", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.after_request(with_security_headers)
     if simulator:
         from . import simulator as pages
 

@@ -1,5 +1,5 @@
 """What every endpoint of the web service shares at the edge: the refusal type, the bounded body reader, the JSON
-reply, and the loopback rules. A leaf module: the blueprints import it, it imports none of them."""
+reply, the loopback rules and the security headers. A leaf module: the blueprints import it, it imports none of them."""
 
 from __future__ import annotations
 
@@ -71,6 +71,21 @@ def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
         # and a complete-looking prefix must not pass for the request.
         raise Refused(400, "malformed request body (framing or early disconnect)", close=True)
     return b"".join(parts)
+
+
+# On every response. No page of ours is ever framed (clickjacking), nor read as another type than it says.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def with_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def pseudonym(value: object) -> str | None:

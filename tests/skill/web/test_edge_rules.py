@@ -82,6 +82,17 @@ def place_of(state) -> int:
                                   (hash_user_id(LOCAL_USER_ID),)).fetchone()[0]
 
 
+# -- item 6: security headers on every page ----------------------------------------------------------------------
+@pytest.mark.parametrize("method,path", [("GET", "/simulator"), ("GET", "/simulator/static/simulator.js"),
+                                         ("GET", "/health"), ("POST", "/"), ("GET", "/nowhere")])
+def test_no_page_can_be_framed(no_verify, method, path):
+    port, _, _ = no_verify
+    _, headers, _ = request(port, method, path, b"{}" if method == "POST" else b"", JSON)
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
 # -- item 7: no implicit routes ------------------------------------------------------------------------------------
 def test_the_app_has_only_its_own_routes(monkeypatch):
     monkeypatch.setenv("ALEXA_SKILL_ID", "amzn1.ask.skill.test")
