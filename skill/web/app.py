@@ -13,7 +13,7 @@ import traceback
 from functools import partial
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..builder import build_skill
@@ -22,7 +22,7 @@ from ..invoke import invoke_checked
 from ..skill_id import parse_skill_ids
 from ..store import StoreChoice
 from .alexa import AlexaEndpoint, Skill, run_unverified
-from .edge import json_response, with_security_headers
+from .edge import is_loopback_request, json_response, with_security_headers
 from .simulator import VoiceSupport
 from .verify import RequestVerifier
 
@@ -49,6 +49,8 @@ def create_app(
     # (the simulator's assets are its blueprint's own).
     app = Flask("hamstring", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    if verifier is None:
+        app.before_request(loopback_only)
     app.after_request(with_security_headers)
     if simulator:
         from . import simulator as pages
@@ -61,6 +63,13 @@ def create_app(
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
     return app
+
+
+def loopback_only() -> Response | None:
+    """An unverified server answers loopback clients that use a loopback name, on every endpoint (edge.py)."""
+    if not is_loopback_request(request.remote_addr, request.host, request.headers.get("Origin")):
+        return json_response(404, {"error": "not found"})
+    return None
 
 
 def http_error(error: HTTPException) -> Response:

@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response
 from werkzeug.wsgi import get_input_stream
@@ -102,6 +103,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def is_loopback_request(remote_addr: str | None, host: str | None, origin: str | None) -> bool:
+    """The one rule for every endpoint of an unverified (--no-verify) server: the peer is loopback, the name it asked
+    for (Host) is a loopback name, and so is the page's (Origin), when a browser sends one.
+
+    The peer alone is not enough: with DNS rebinding, a page on another site's name has that name re-resolve to
+    127.0.0.1, and the browser then sends its requests to us with that name as Host and Origin. So any other name
+    is refused, and so is "Origin: null" (sandboxed frames, files)."""
+    if not is_loopback(remote_addr or "") or not is_loopback(_hostname(f"//{host or ''}")):
+        return False
+    return origin is None or is_loopback(_hostname(origin))
 
 
 def host_for_url(host: str) -> str:

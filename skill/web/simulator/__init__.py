@@ -29,7 +29,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -38,7 +37,7 @@ from ...conversation import LOCAL_APPLICATION_ID, build_request, read_persisted,
 from ...display import EVENT_INTENTS, STEP_TOKEN, TOKENS
 from ...invoke import to_request_envelope
 from ...store import FailSoftAdapter
-from ..edge import is_loopback, json_response
+from ..edge import is_loopback_request, json_response
 from .turns import (
     MAX_RECORDING_S,
     MAX_UTTERANCE_CHARS,
@@ -87,13 +86,9 @@ def _voice() -> VoiceSupport | None:
 
 @pages.before_request
 def loopback_only() -> Response | None:
-    # `serve` already refuses --no-verify off loopback; this also holds for an app mounted some other way.
-    # The Host check stops DNS rebinding: a web page whose name re-resolves to 127.0.0.1 is not let in.
-    try:
-        host = urlsplit(f"//{request.host}").hostname or ""
-    except ValueError:
-        host = ""
-    if not is_loopback(request.remote_addr or "") or not is_loopback(host):
+    # The app's own rule for an unverified server (skill/web/app.py), held here too, so that it also holds for an app
+    # that mounts the blueprint some other way.
+    if not is_loopback_request(request.remote_addr, request.host, request.headers.get("Origin")):
         return json_response(404, {"error": "not found"})
     return None
 

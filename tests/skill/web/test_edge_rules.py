@@ -82,6 +82,26 @@ def place_of(state) -> int:
                                   (hash_user_id(LOCAL_USER_ID),)).fetchone()[0]
 
 
+# -- item 5: DNS rebinding against POST / -------------------------------------------------------------------------
+@pytest.mark.parametrize("headers", [
+    {"Host": "attacker.example"},
+    {"Host": "attacker.example:5000", "Origin": "http://attacker.example:5000"},
+    {"Origin": "http://attacker.example"},  # the right name, but sent by another site's page
+    {"Origin": "null"},  # a sandboxed frame or a file
+], ids=["host", "host and origin", "origin", "null origin"])
+def test_a_page_on_another_name_cannot_reach_the_alexa_endpoint(no_verify, headers):
+    port, _, state = no_verify
+    status, _, _ = request(port, "POST", "/", envelope("intent_one_shot_treatment.json"), JSON)
+    assert status == 200 and place_of(state) == 1  # the local user has a saved place
+    forget = envelope("intent_go_to_step.json", intent={"name": "ForgetIntent", "confirmationStatus": "NONE"})
+    for path, body in [("/", envelope("launch.json")), ("/", forget), ("/health", b"")]:
+        status, _, answer = request(port, "POST" if body else "GET", path, body, JSON | headers)
+        assert status == 404 and json.loads(answer) == {"error": "not found"}, (path, answer[:200])
+    assert place_of(state) == 1  # not deleted by the other site
+    status, _, answer = request(port, "POST", "/", envelope("launch.json"), JSON | {"Origin": f"http://localhost:{port}"})
+    assert status == 200 and b"step" in answer  # the simulator page itself (a loopback origin) still resumes
+
+
 # -- item 6: security headers on every page ----------------------------------------------------------------------
 @pytest.mark.parametrize("method,path", [("GET", "/simulator"), ("GET", "/simulator/static/simulator.js"),
                                          ("GET", "/health"), ("POST", "/"), ("GET", "/nowhere")])
