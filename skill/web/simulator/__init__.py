@@ -39,13 +39,17 @@ from ...invoke import to_request_envelope
 from ...store import FailSoftAdapter
 from ..edge import is_loopback_request, json_response
 from .turns import (
+    FORGET,
     MAX_RECORDING_S,
     MAX_UTTERANCE_CHARS,
     MAX_VOICE_BYTES,
     NO_VOICE,
+    TURN,
+    VOICE,
     BadTurn,
     Page,
     VoiceSupport,
+    action_of,
     handled,
     pending_of,
     result,
@@ -104,17 +108,18 @@ def page() -> str:
 
 @pages.post("/simulator/api/turn")
 def turn() -> Response:
-    return handled(typed_turn)
+    return handled(typed_turn, TURN)
 
 
 def typed_turn(data: dict) -> dict[str, Any]:
+    action = action_of(data)
     talk = _page().conversation(data)
-    if data.get("end") is True:
+    if action == "end":
         if not talk.open:
             raise BadTurn(409, "no session is open")
         return result(talk, talk.close())
-    if "touch" in data:
-        word, token = data.get("touch"), data.get("token", STEP_TOKEN)
+    if action == "touch":
+        word, token = data["touch"], data.get("token", STEP_TOKEN)
         if word not in EVENT_INTENTS or token not in TOKENS:
             raise BadTurn(400, "touch must be next, previous or repeat on one of the skill's documents")
         if not talk.open:
@@ -137,7 +142,7 @@ def typed_turn(data: dict) -> dict[str, Any]:
 
 @pages.post("/simulator/api/voice")
 def spoken() -> Response:
-    return handled(spoken_turn, MAX_VOICE_BYTES)
+    return handled(spoken_turn, VOICE, MAX_VOICE_BYTES)
 
 
 def spoken_turn(data: dict) -> dict[str, Any]:
@@ -158,7 +163,7 @@ def spoken_turn(data: dict) -> dict[str, Any]:
 
 @pages.post("/simulator/api/forget")
 def forget() -> Response:
-    return handled(forget_place)
+    return handled(forget_place, FORGET)
 
 
 def forget_place(_data: dict) -> dict[str, Any]:

@@ -82,6 +82,69 @@ def place_of(state) -> int:
                                   (hash_user_id(LOCAL_USER_ID),)).fetchone()[0]
 
 
+# -- items 3 and 4: the simulator API's shapes and encodings ---------------------------------------------------------
+OPEN = {"id": "amzn1.echo-api.session.test", "attributes": {"topic": "treatment", "step": 1, "position": 1}}
+
+
+@pytest.mark.parametrize("payload", [
+    {"touch": ["next"]},
+    {"touch": {"word": "next"}},
+    {"touch": "next", "token": ["hamstring.step"]},
+    {"touch": "next", "token": {"token": "hamstring.step"}},
+    {"session": OPEN, "device": "screen", "touch": ["next"]},
+    {"session": OPEN, "device": "screen", "touch": "next", "token": ["hamstring.step"]},
+    {"utterance": ["what causes cramps"]},
+    {"utterance": "next", "speak": "yes"},
+    {"utterance": "next", "device": ["screen"]},
+    {"utterance": "next", "session": {"id": 5}},
+    {"utterance": "next", "session": {"id": "amzn1.echo-api.session.x", "attributes": {}, "extra": 1}},
+    {"utterance": "next", "end": True},
+    {"end": 1},
+    {"utterance": "next", "token": "hamstring.step"},
+    {"utterance": "next", "surprise": True},
+], ids=str)
+def test_a_turn_of_the_wrong_shape_is_a_400(stored, errors, payload):
+    client, path = stored
+    answer = turn(client, payload)
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert set(answer.get_json()) == {"error"} and len(answer.get_json()["error"]) < 120
+    assert not errors and saved_rows(path) == 0
+
+
+@pytest.mark.parametrize("body", [
+    b'{"utterance": "what causes \\ud800 cramps"}',
+    b'{"utterance": "what causes cramps", "session": {"id": "amzn1.echo-api.session.x", "attributes": '
+    b'{"last_speech": "\\udfff"}}}',
+    b'{"utterance": "what causes cramps", "x\\ud800": 1}',
+    b'\xef\xbb\xbf{"utterance": "what causes cramps"}',
+    '{"utterance": "what causes cramps"}'.encode("utf-16"),
+    b'{"utterance": "what causes cramps", "speak": NaN}',
+], ids=["lone surrogate in the utterance", "in an attribute", "in a key", "byte-order mark", "UTF-16", "NaN"])
+def test_a_turn_that_is_not_strict_json_is_refused_before_the_skill_runs(stored, errors, body):
+    client, path = stored
+    answer = client.post("/simulator/api/turn", data=body, content_type="application/json")
+    assert answer.status_code == 400 and set(answer.get_json()) == {"error"}
+    assert not errors and saved_rows(path) == 0  # the skill never ran: nothing was saved
+
+
+def test_the_voice_and_forget_endpoints_hold_their_shapes_too(stored, errors):
+    client, _ = stored
+    for path, payload in [("/simulator/api/voice", {"audio": ["UklGRg=="]}),
+                          ("/simulator/api/voice", {"utterance": "x"}),
+                          ("/simulator/api/forget", {"everything": True})]:
+        answer = client.post(path, data=json.dumps(payload), content_type="application/json")
+        assert answer.status_code == 400 and set(answer.get_json()) == {"error"}, (path, answer.get_json())
+    assert not errors
+
+
+def test_a_well_formed_turn_still_works(stored, errors):
+    client, path = stored
+    first = turn(client, {"utterance": "what do i do for a hamstring cramp", "speak": False}).get_json()
+    second = turn(client, {"session": first["session"], "device": "screen", "touch": "next",
+                           "token": "hamstring.step"}).get_json()
+    assert second["turn"]["step"] == 2 and saved_rows(path) == 1 and not errors
+
+
 # -- item 5: DNS rebinding against POST / -------------------------------------------------------------------------
 @pytest.mark.parametrize("headers", [
     {"Host": "attacker.example"},
