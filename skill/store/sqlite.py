@@ -4,6 +4,9 @@ Several gunicorn workers (processes, possibly with threads) share one file. WAL 
 commits; every statement is its own short transaction; a busy timeout makes a writer wait for another instead of
 failing at once. Connections are per process and per thread: a SQLite connection must not cross a fork (gunicorn
 forks its workers) nor, used as here, a thread.
+
+A deletion reaches the disk: deleted rows are overwritten with zeros (secure_delete) and the write-ahead log, which
+still holds every earlier version of the row's page, is checkpointed into the file and truncated.
 """
 
 from __future__ import annotations
@@ -84,13 +87,13 @@ class SqliteAdapter(AbstractPersistenceAdapter):
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         key = self.partition_keygen(request_envelope)
-        self._connection().execute("DELETE FROM attributes WHERE key = ?", (key,))
+        self._delete("DELETE FROM attributes WHERE key = ?", (key,))
 
     # -- housekeeping ---------------------------------------------------------------------------------------------
     def purge(self, older_than_s: float, now: float | None = None) -> int:
         """Delete rows not saved for `older_than_s` seconds (users who never came back); returns how many."""
         cutoff = int((time.time() if now is None else now) - older_than_s)
-        return self._connection().execute("DELETE FROM attributes WHERE updated_at < ?", (cutoff,)).rowcount
+        return self._delete("DELETE FROM attributes WHERE updated_at < ?", (cutoff,))
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread or process ends)."""
@@ -98,6 +101,18 @@ class SqliteAdapter(AbstractPersistenceAdapter):
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
         self._local.connection = None
+
+    def _delete(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """A deletion, then the log checkpointed into the file and truncated: until then the log still holds the
+        deleted rows as they were saved, time after time (secure_delete only zeroes them in the newest page)."""
+        connection = self._connection()
+        count = connection.execute(sql, parameters).rowcount
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            # Another connection is mid-transaction past the busy timeout: the rows are deleted, their old copies
+            # stay in the log until a later checkpoint. Said, so that "forget me" is never silently partial.
+            raise PersistenceException("deleted, but another connection kept the write-ahead log from being cleared")
+        return count
 
     # -- connections ------------------------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -152,3 +167,5 @@ def _prepare(connection: sqlite3.Connection, busy_timeout_s: float) -> None:
     # WAL with synchronous=NORMAL is safe against a crashed process; a power cut may lose the last saves, which
     # costs a resume position at worst, and it saves an fsync per request.
     connection.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted is overwritten, not just unlinked from the tree: "forget me" must not leave it in the file.
+    connection.execute("PRAGMA secure_delete=ON")

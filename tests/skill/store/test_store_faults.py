@@ -1,0 +1,47 @@
+"""Issue 23 items 8 and 9, the SQLite store under `hamstring serve` (the real gunicorn worker, on loopback): "forget
+me" reaches the disk, and another process holding the file's lock costs each request at most the busy timeout while
+the worker keeps serving everyone else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from skill.store import hash_user_id
+from tests.kit.project import DATA
+from tests.kit.servers import hamstring_serve, request
+
+JSON = {"Content-Type": "application/json"}
+BASE = json.loads((DATA / "envelopes" / "intent_one_shot_treatment.json").read_text())
+USER_KEY = hash_user_id(BASE["session"]["user"]["userId"]).encode()  # what the store keys the place by
+
+
+def turn(port: int, intent: str | None, n: int) -> tuple[int, dict]:
+    """A one-shot request (a new session each), as "ask hamstring helper for the next step" sends it."""
+    body = json.loads(json.dumps(BASE))
+    body["request"]["requestId"] = f"amzn1.echo-api.request.faults-{n}"
+    body["session"]["sessionId"] = f"amzn1.echo-api.session.faults-{n}"
+    if intent is not None:
+        body["request"]["intent"] = {"name": intent, "confirmationStatus": "NONE", "slots": {}}
+    status, _, answer = request(port, "POST", "/", json.dumps(body).encode(), JSON)
+    return status, json.loads(answer)
+
+
+def on_disk(state) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in state.parent.iterdir() if path.name.startswith(state.name)}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_forget_me_leaves_nothing_of_the_user_on_disk(tmp_path, workers):
+    state = tmp_path / "state.sqlite3"
+    with hamstring_serve("--no-verify", "--state", str(state), workers=workers) as (port, _):
+        turn(port, None, 0)
+        for n in range(1, 5):
+            assert turn(port, "AMAZON.NextIntent", n)[1]["sessionAttributes"]["step"] == n + 1
+        assert any(USER_KEY in data for data in on_disk(state).values())  # the places are there, as the issue saw
+        status, answer = turn(port, "ForgetIntent", 9)
+        assert status == 200 and "forgotten" in answer["response"]["outputSpeech"]["ssml"]
+        files = on_disk(state)  # while the server still runs
+    for name, data in files.items():
+        assert USER_KEY not in data and b'"position"' not in data and b'"saved_at"' not in data, name
