@@ -5,10 +5,14 @@ the worker keeps serving everyone else."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+import time
 
 import pytest
 
 from skill.store import hash_user_id
+from skill.store.sqlite import DEFAULT_BUSY_TIMEOUT_S
 from tests.kit.project import DATA
 from tests.kit.servers import hamstring_serve, request
 
@@ -45,3 +49,42 @@ def test_forget_me_leaves_nothing_of_the_user_on_disk(tmp_path, workers):
         files = on_disk(state)  # while the server still runs
     for name, data in files.items():
         assert USER_KEY not in data and b'"position"' not in data and b'"saved_at"' not in data, name
+
+
+def test_a_locked_store_costs_each_request_its_busy_timeout_and_never_the_worker(tmp_path):
+    """8 requests while another process holds the write lock: each waits its own busy timeout (in the worker's
+    thread pool) and is answered without a save; /health answers at once all along. They used to queue on the
+    event loop: 1, 2, ... 8 s, and /health with them."""
+    state = tmp_path / "state.sqlite3"
+    with hamstring_serve("--no-verify", "--state", str(state)) as (port, process):
+        turn(port, None, 0)  # the file exists, in WAL mode
+        holder = sqlite3.connect(state, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("INSERT OR REPLACE INTO attributes VALUES ('another process', '{}', 0)")
+        latencies: dict[int, tuple[int, float]] = {}
+
+        def timed(n: int) -> None:
+            started = time.monotonic()
+            status, _ = turn(port, "AMAZON.NextIntent", n)
+            latencies[n] = status, time.monotonic() - started
+
+        threads = [threading.Thread(target=timed, args=(n,)) for n in range(1, 9)]
+        for thread in threads:
+            thread.start()
+        health: list[float] = []
+        try:
+            while any(thread.is_alive() for thread in threads):
+                started = time.monotonic()
+                assert request(port, "GET", "/health")[0] == 200
+                health.append(time.monotonic() - started)
+                time.sleep(0.05)
+        finally:
+            for thread in threads:
+                thread.join(30)
+            holder.rollback()
+            holder.close()
+        log = process.log_path.read_text(errors="replace")
+    assert all(status == 200 for status, _ in latencies.values()), latencies
+    assert max(seconds for _, seconds in latencies.values()) < 3 * DEFAULT_BUSY_TIMEOUT_S, latencies
+    assert len(health) >= 5 and max(health) < 0.5, health
+    assert "database is locked" in log and "Traceback" not in log  # each is one fail-soft warning line
