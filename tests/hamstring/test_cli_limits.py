@@ -3,11 +3,13 @@ audio reported before the recognizer loads. Each reproduction as the red team ra
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
 
 from tests.kit.project import run_cli
+from tests.kit.servers import hamstring_serve, request
 
 # Just under the 64 KiB line limit of chat and voice --text: 12,000 words. Before the matcher's slot search was
 # bounded, a 10 KB line (2,000 words) went unanswered for 12 s and this one would have run for hours.
@@ -27,3 +29,27 @@ def test_a_long_line_is_answered_in_time(args, stdin):
     assert time.monotonic() - started < ANSWER_WITHIN_S
     answer = result.stdout.decode().strip().splitlines()
     assert answer and "hamstring" in answer[-1].lower()
+
+
+# -- item 10: serve on a port in use -----------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [("--no-verify",), ()], ids=["no-verify", "verifying"])
+def test_serve_on_a_port_in_use_is_one_line_and_no_banner(args):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        result = run_cli("serve", *args, "--port", str(port), timeout=30,
+                         env={"ALEXA_SKILL_ID": "amzn1.ask.skill.test"})
+    assert time.monotonic() - started < 15  # gunicorn retried for 5 s
+    err = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 1 and len(err) == 1, err
+    assert err[0].startswith("hamstring: error:") and f"port {port}" in err[0] and "in use" in err[0]
+    assert "serving" not in result.stdout.decode()
+
+
+def test_serve_on_a_free_port_announces_it_and_answers_there():
+    with hamstring_serve("--no-verify") as (port, process):
+        assert request(port, "GET", "/health")[0] == 200
+        log = process.log_path.read_text()
+    assert f"serving the Alexa endpoint on http://127.0.0.1:{port}/" in log and "Traceback" not in log
