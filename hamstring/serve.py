@@ -36,7 +36,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1", 2)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    choice = state_choice(args)
+    try:
+        choice = state_choice(args)
+    except ValueError as error:  # a state path that cannot be a file, a DynamoDB setting that cannot work
+        raise CliError(str(error)) from None
     store = choice if choice.kind != "off" else None
     listener = bound_listener(args.host, args.port)  # first: a port in use is the one line said, no banner
     try:  # fail here, once, with one line, not in every worker

@@ -52,7 +52,7 @@ def choose_store(
     if no_state:
         return StoreChoice("off", "state: off (--no-state)")
     if state_path is not None and str(state_path).strip():
-        path = _absolute(Path(state_path), home)
+        path = _file_path(_absolute(Path(state_path), home), "--state")
         return StoreChoice("sqlite", f"state: SQLite at {path} (--state)", path=path)
     dynamodb = dynamodb_choice(env)
     if dynamodb is not None:
@@ -61,11 +61,11 @@ def choose_store(
     if raw.lower() in _OFF_WORDS:
         return StoreChoice("off", f"state: off ({STATE_ENV}={raw})")
     if raw:
-        path = _absolute(Path(raw), home)
+        path = _file_path(_absolute(Path(raw), home), STATE_ENV)
         return StoreChoice("sqlite", f"state: SQLite at {path} ({STATE_ENV})", path=path)
     if env.get("AWS_LAMBDA_FUNCTION_NAME"):
         return StoreChoice("off", f"state: off (on AWS Lambda without {TABLE_ENV})")
-    path = default_state_path(env, platform=platform, home=home)
+    path = _file_path(default_state_path(env, platform=platform, home=home), "the default state path")
     return StoreChoice("sqlite", f"state: SQLite at {path} (default)", path=path)
 
 
@@ -115,6 +115,22 @@ def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
                     settings.describe(), " ".join(str(error).split())[:240])
         inner = dynamodb_adapter(DynamoDbSettings(**{**vars(settings), "create_table": False}))
     return FailSoftAdapter(inner, settings.describe())
+
+
+def _file_path(path: Path, source: str) -> Path:
+    """`path` if SQLite can keep a file there: a regular file, or nothing yet in a folder (or a folder still to make).
+    A device or a folder is refused (StoreConfigError): SQLite would open /dev/null, create /dev/null-journal next to
+    it (world-writable, as root) and fail on every request."""
+    if path.is_dir():
+        raise StoreConfigError(f"{source}: {path} is a folder; give the path of a file, e.g. {path / FILE_NAME}")
+    if path.exists() and not path.is_file():
+        raise StoreConfigError(f"{source}: {path} is not a regular file (a device?); give the path of a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreConfigError(f"{source}: {parent} is not a folder, so {path} cannot be made")
+            break
+    return path
 
 
 def _absolute(path: Path, home: Path | None) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,26 @@ def test_serve_on_a_free_port_announces_it_and_answers_there():
         assert request(port, "GET", "/health")[0] == 200
         log = process.log_path.read_text()
     assert f"serving the Alexa endpoint on http://127.0.0.1:{port}/" in log and "Traceback" not in log
+
+
+# -- item 15: state paths that are devices or folders ------------------------------------------------------------
+JOURNAL = Path("/dev/null-journal")  # what SQLite made next to /dev/null (world-writable, as root)
+
+
+@pytest.mark.parametrize("args,env,fragment", [
+    (("ask", "--state", "/dev/null", "what causes hamstring cramps"), {}, "/dev/null is not a regular file"),
+    (("chat", "--state", "/dev/zero"), {}, "/dev/zero is not a regular file"),
+    (("ask", "what causes hamstring cramps"), {"HAMSTRING_STATE": "/dev/null"}, "HAMSTRING_STATE: /dev/null"),
+    (("ask", "--state", "/dev/null/state.sqlite3", "what causes hamstring cramps"), {}, "/dev/null is not a folder"),
+    (("ask", "--state", "{folder}", "what causes hamstring cramps"), {}, "is a folder"),
+    (("serve", "--no-verify", "--state", "/dev/null"), {}, "/dev/null is not a regular file"),
+], ids=["ask /dev/null", "chat /dev/zero", "HAMSTRING_STATE", "under a device", "a folder", "serve"])
+def test_a_state_path_that_cannot_be_a_file_is_one_line(tmp_path, args, env, fragment):
+    journal_before = JOURNAL.exists()
+    result = run_cli(*(a.replace("{folder}", str(tmp_path)) for a in args), stdin="what causes cramps\n",
+                     env=env, timeout=60)
+    err = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 1 and len(err) == 1 and err[0].startswith("hamstring: error:"), err
+    assert fragment in err[0] and "disk I/O" not in err[0]
+    assert JOURNAL.exists() == journal_before  # nothing made next to the device
+    assert list(tmp_path.iterdir()) == []  # nor in the folder
