@@ -5,6 +5,9 @@ A spoken turn is decided as `hamstring voice` decides it (local_voice.assistant)
 skill: the answer has "turn": null, "local" (its speech and outcome) and "pending", the question being checked.
 The voice modules (numpy, pocketsphinx, the synthesizer) are imported on first use: a server without the voice extra
 answers spoken turns with a 501 and typed ones as usual.
+
+Every recording passes the speech check `hamstring voice --input` makes (local_voice.vad.has_speech) before the
+recognizer hears it: a beep, a tone or a chirp is "nothing recognized", not the grammar's nearest phrase.
 """
 
 from __future__ import annotations
@@ -62,6 +65,15 @@ def off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
     from gevent import get_hub
 
     return get_hub().threadpool.apply(function, args)
+
+
+def heard_in(engine: Any, pcm: bytes) -> Any:
+    """What the recognizer heard in a recording, or nothing when it holds no speech: the same check as `hamstring
+    voice --input` (assistant.run_files), before the grammar maps any sound to its nearest phrase."""
+    from local_voice.engines import NOTHING, transcribe
+    from local_voice.vad import has_speech
+
+    return transcribe(engine, pcm) if has_speech(pcm) else NOTHING
 
 
 class SpokenTurns:
@@ -125,10 +137,9 @@ class SpokenTurns:
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
         from local_voice.assistant import Timings
-        from local_voice.engines import transcribe
 
         with self._lock:
-            heard = off_the_loop(transcribe, self._engine, pcm)
+            heard = off_the_loop(heard_in, self._engine, pcm)
             helper.engine = self._engine
             return heard.text, helper.hear(heard, Timings())
 

@@ -1,0 +1,92 @@
+"""Issue 23 items 1 and 2 and the speech size, the simulator's spoken turns (local_voice/web.py): every recording gets
+the speech check `hamstring voice --input` makes, the first spoken or spoken-back turn does not stall the worker
+(`hamstring serve` itself, on loopback), and the speech sent back is bounded."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from functools import partial
+
+import pytest
+
+from tests.kit import tools
+
+tools.require_module("pocketsphinx")
+tools.require_module("soundfile")
+tools.require_program("espeak-ng")
+
+import numpy as np  # noqa: E402 - after the skips: the voice extra provides it
+import soundfile  # noqa: E402
+
+from local_voice.web import SpokenTurns  # noqa: E402
+from skill.builder import build_skill  # noqa: E402
+from skill.invoke import invoke_checked  # noqa: E402
+from skill.store import choose_store  # noqa: E402
+from skill.web.app import create_app  # noqa: E402
+from tests.kit.project import run_cli  # noqa: E402
+
+RATE = 16000
+JSON = {"Content-Type": "application/json"}
+
+
+def sounds() -> dict[str, np.ndarray]:
+    """One second each, in the order the red team sent them; the last three are one tone, or one sweeping tone."""
+    t = np.arange(RATE) / RATE
+    noise = np.random.default_rng(23).standard_normal(RATE)
+    return {
+        "noise": 0.3 * noise,
+        "buzz": 0.3 * (2 * ((120 * t) % 1) - 1),  # a sawtooth: harmonics, as a voice has
+        "square wave": 0.3 * np.sign(np.sin(2 * np.pi * 440 * t)),
+        "chirp": 0.3 * np.sin(2 * np.pi * (200 * t + 900 * t**2)),  # 200 -> 2000 Hz
+        "440 Hz beep": 0.3 * np.sin(2 * np.pi * 440 * t),
+    }
+
+
+TONES = ("square wave", "chirp", "440 Hz beep")  # no voice in them at all: the speech check's to refuse
+
+
+def saved_places(state) -> int:
+    if not state.exists():
+        return 0
+    with sqlite3.connect(state) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        return connection.execute("SELECT count(*) FROM attributes").fetchone()[0] if "attributes" in tables else 0
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sounds")
+    paths = {}
+    for name, samples in sounds().items():
+        paths[name] = folder / f"{name.replace(' ', '-')}.wav"
+        soundfile.write(paths[name], samples.astype(np.float32), RATE, subtype="PCM_16")
+    return paths
+
+
+def test_non_speech_is_not_heard_as_a_question(tmp_path, recordings):
+    """Each recording in turn, one session: no tone is heard as words, answered or saved as the user's place, and
+    `hamstring voice --input` says "nothing recognized" for the same files."""
+    state = tmp_path / "state.sqlite3"
+    skill = build_skill(choose_store(str(state), False, {}))
+    client = create_app(None, skill=partial(invoke_checked, skill=skill), simulator=True,
+                        store=skill.persistence_adapter, voice=SpokenTurns()).test_client()
+    session, pending, heard = None, None, {}
+    for name, path in recordings.items():
+        body = {"audio": base64.b64encode(path.read_bytes()).decode(), "pending": pending}
+        if session is not None:
+            body["session"] = session
+        answer = client.post("/simulator/api/voice", data=json.dumps(body), content_type="application/json")
+        assert answer.status_code == 200, answer.get_json()
+        data = answer.get_json()
+        session, pending, heard[name] = data["session"], data["pending"], data
+    for name in TONES:
+        assert heard[name]["transcript"] == "" and heard[name]["outcome"] == "reject", (name, heard[name])
+        assert heard[name]["turn"] is None and heard[name]["pending"] is None
+    assert saved_places(state) == 0
+    result = run_cli("voice", "--no-tts", "--json", "--input", *(str(p) for p in recordings.values()), timeout=300)
+    assert result.returncode == 0, result.stderr.decode()[-500:]
+    cli = dict(zip(recordings, (json.loads(line) for line in result.stdout.decode().splitlines()), strict=True))
+    for name in TONES:
+        assert cli[name]["transcript"] == "" == heard[name]["transcript"]
