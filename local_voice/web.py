@@ -4,7 +4,9 @@ A spoken turn is decided as `hamstring voice` decides it (local_voice.assistant)
 ...?") or not caught, by the same confidence and rules. A check is a turn of the assistant's own, not sent to the
 skill: the answer has "turn": null, "local" (its speech and outcome) and "pending", the question being checked.
 The voice modules (numpy, pocketsphinx, the synthesizer) are imported on first use: a server without the voice extra
-answers spoken turns with a 501 and typed ones as usual.
+answers spoken turns with a 501 and typed ones as usual. In `serve`'s gevent worker that first use, like every
+recognition, runs in gevent's thread pool: imports and model loads take seconds, and on the event loop they would
+stall every other request of the worker (/health took 4 s during a first spoken turn).
 
 Every recording passes the speech check `hamstring voice --input` makes (local_voice.vad.has_speech) before the
 recognizer hears it: a beep, a tone or a chirp is "nothing recognized", not the grammar's nearest phrase.
@@ -13,6 +15,7 @@ recognizer hears it: a beep, a tone or a chirp is "nothing recognized", not the 
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import tempfile
 import threading
@@ -22,6 +25,9 @@ from typing import Any
 
 from skill.conversation import Conversation
 from skill.web.simulator.turns import MAX_RECORDING_S, NO_VOICE, BadTurn, Pending, result
+
+# What a spoken turn imports (about a second, numpy and pocketsphinx first), imported once, off the loop.
+VOICE_MODULES = ("soundfile", "local_voice.audio", "local_voice.vad", "local_voice.engines", "local_voice.assistant")
 
 
 def checking_assistant(talk: Conversation, pending: Pending | None) -> Any:
@@ -57,14 +63,20 @@ def in_gevent_worker() -> bool:
 
 
 def off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
-    """Run CPU-bound work (recognition takes seconds) in gevent's thread pool when this is the gevent worker: the
-    event loop keeps serving other connections and gunicorn's heartbeat, which would otherwise kill the worker after
-    its 30 s timeout. Elsewhere (Flask's test client, a plain WSGI server) it is a plain call."""
+    """Run blocking work (imports, model loads, recognition: seconds) in gevent's thread pool when this is the gevent
+    worker: the event loop keeps serving other connections and gunicorn's heartbeat, which would otherwise kill the
+    worker after its 30 s timeout. Elsewhere (Flask's test client, a plain WSGI server) it is a plain call. Not for
+    work that starts processes: gevent watches children from the loop only."""
     if not in_gevent_worker():
         return function(*args)
-    from gevent import get_hub
+    from skill.web.worker import in_thread_pool
 
-    return get_hub().threadpool.apply(function, args)
+    return in_thread_pool(lambda: function(*args))
+
+
+def import_voice_modules() -> None:
+    for name in VOICE_MODULES:
+        importlib.import_module(name)
 
 
 def heard_in(engine: Any, pcm: bytes) -> Any:
@@ -85,7 +97,18 @@ class SpokenTurns:
         self._engine: Any = None
         self._speaker: Any = None
         self._warming = False
+        self._imported = False
         self.engine_name = ""
+
+    def _import(self) -> None:
+        """The voice modules, imported off the loop the first time; a 501 without the voice extra."""
+        if self._imported:
+            return
+        try:
+            off_the_loop(import_voice_modules)
+        except ImportError:
+            raise BadTurn(501, NO_VOICE) from None
+        self._imported = True
 
     def warm_up(self) -> None:
         """Load the recognizer in the background when the page opens: the first spoken turn then costs the
@@ -97,9 +120,11 @@ class SpokenTurns:
 
     def _load_engine(self) -> None:
         try:
-            from local_voice.engines import EngineError, choose_engine
-        except ImportError:
+            self._import()
+        except BadTurn:
             return
+        from local_voice.engines import EngineError, choose_engine
+
         with self._lock:
             if self._engine is None:
                 try:
@@ -110,6 +135,7 @@ class SpokenTurns:
 
     def reply_to_check(self, talk: Conversation, pending: Pending, utterance: str) -> tuple[str, dict[str, Any]]:
         """A typed reply to a check of a spoken turn: the speech to play, and the page's answer."""
+        self._import()
         helper = checking_assistant(talk, pending)
         from local_voice.assistant import Timings
 
@@ -118,7 +144,8 @@ class SpokenTurns:
 
     def hear(self, talk: Conversation, wav: bytes, pending: Pending | None) -> dict[str, Any]:
         """A WAV recording heard and decided by the voice assistant over the page's session."""
-        pcm = self._pcm(wav)
+        self._import()
+        pcm = off_the_loop(self._pcm, wav)
         helper = checking_assistant(talk, pending)
         heard, spoken_turn = self._decide(helper, pcm)
         answer = decided(talk, helper, spoken_turn)
@@ -170,6 +197,8 @@ class SpokenTurns:
     def speak(self, text: str) -> dict[str, Any]:
         """{"audio": base64 WAV of the answer} or {"audio": None, "audio_note": why not}."""
         try:
+            # Standard library only: cheap. make_speaker stays on the loop: it runs `aplay -l` and ldconfig, which
+            # gevent can watch only from there (cooperatively); the synthesis itself is off the loop.
             from local_voice.tts import make_speaker
         except ImportError:
             return {"audio": None, "audio_note": "no speech output: the server lacks the voice extra"}

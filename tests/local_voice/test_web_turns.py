@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import threading
+import time
 from functools import partial
 
 import pytest
@@ -26,6 +28,8 @@ from skill.invoke import invoke_checked  # noqa: E402
 from skill.store import choose_store  # noqa: E402
 from skill.web.app import create_app  # noqa: E402
 from tests.kit.project import run_cli  # noqa: E402
+from tests.kit.servers import hamstring_serve, request  # noqa: E402
+from tests.voice_support import speak_to_wav  # noqa: E402
 
 RATE = 16000
 JSON = {"Content-Type": "application/json"}
@@ -90,3 +94,45 @@ def test_non_speech_is_not_heard_as_a_question(tmp_path, recordings):
     cli = dict(zip(recordings, (json.loads(line) for line in result.stdout.decode().splitlines()), strict=True))
     for name in TONES:
         assert cli[name]["transcript"] == "" == heard[name]["transcript"]
+
+
+# -- item 2: the first spoken (or spoken-back) turn and the worker's other requests ----------------------------------
+def health_during(port: int, path: str, body: bytes) -> tuple[int, float]:
+    """(status of the turn, the longest /health took while the turn ran)."""
+    outcome: dict[str, int] = {}
+
+    def run() -> None:
+        outcome["status"] = request(port, "POST", path, body, JSON, timeout=180)[0]
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    longest = 0.0
+    while worker.is_alive():
+        started = time.monotonic()
+        assert request(port, "GET", "/health")[0] == 200
+        longest = max(longest, time.monotonic() - started)
+        time.sleep(0.05)
+    worker.join()
+    return outcome["status"], longest
+
+
+def test_the_first_typed_turn_spoken_back_does_not_stall_the_worker():
+    """It used to build the language's matcher and set up speech on the event loop: /health waited about 3 s."""
+    with hamstring_serve("--no-verify") as (port, _):
+        body = json.dumps({"utterance": "what causes hamstring cramps", "speak": True}).encode()
+        status, longest = health_during(port, "/simulator/api/turn", body)
+    assert status == 200 and longest < 0.5, longest
+
+
+def test_the_first_spoken_turn_does_not_stall_the_worker(tmp_path):
+    """It built the matcher and imported the voice modules on the event loop: /health waited 3-6 s here (3.4-4.2 s
+    in the issue). What is left is the recognizer's one-time load, whose native grammar compilation holds the
+    interpreter's lock for a second or more on a busy machine (pocketsphinx's add_fsg, in any thread); later turns
+    wait on nothing but slices of the decoding."""
+    wav = speak_to_wav("what causes hamstring cramps", tmp_path / "question.wav").read_bytes()
+    body = json.dumps({"audio": base64.b64encode(wav).decode()}).encode()
+    with hamstring_serve("--no-verify") as (port, _):
+        first, first_longest = health_during(port, "/simulator/api/voice", body)
+        later, later_longest = health_during(port, "/simulator/api/voice", body)
+    assert first == later == 200
+    assert first_longest < 3.0 and later_longest < 1.0, (first_longest, later_longest)

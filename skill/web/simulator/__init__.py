@@ -33,6 +33,8 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
+from intents.matcher import default_matcher
+
 from ...conversation import LOCAL_APPLICATION_ID, build_request, read_persisted, touch_request
 from ...display import EVENT_INTENTS, STEP_TOKEN, TOKENS
 from ...invoke import to_request_envelope
@@ -77,6 +79,10 @@ def init_app(app: Flask, endpoint: Any, *, skill_ids: frozenset[str] = frozenset
     # With ALEXA_SKILL_ID set, the page speaks as that skill, so the id check passes as it would for Alexa.
     application_id = sorted(skill_ids)[0] if skill_ids else LOCAL_APPLICATION_ID
     app.extensions[EXTENSION] = Simulator(Page(endpoint, application_id, store), voice)
+    # The language (the matcher, built from the templates: seconds) is loaded with the app, not by the first turn,
+    # which in `serve`'s gevent worker would hold the event loop, and so every other request, as long. `serve` makes
+    # the app once before it forks its workers: they start with it loaded.
+    default_matcher()
     app.register_blueprint(pages)
 
 
