@@ -28,6 +28,10 @@ from skill.web.simulator.turns import MAX_RECORDING_S, NO_VOICE, BadTurn, Pendin
 
 # What a spoken turn imports (about a second, numpy and pocketsphinx first), imported once, off the loop.
 VOICE_MODULES = ("soundfile", "local_voice.audio", "local_voice.vad", "local_voice.engines", "local_voice.assistant")
+# The longest answer spoken back, bounded as the page's other input and output is: the skill's longest answers are
+# about 500 characters (half a minute of speech), and 1,000 make some 3 MB of WAV in the reply. A forged 8,000-
+# character "last speech" (Alexa's limit) made a 21 MB one. Longer speech is cut at a sentence end, and said so.
+MAX_SPOKEN_CHARS = 1000
 
 
 def checking_assistant(talk: Conversation, pending: Pending | None) -> Any:
@@ -86,6 +90,15 @@ def heard_in(engine: Any, pcm: bytes) -> Any:
     from local_voice.vad import has_speech
 
     return transcribe(engine, pcm) if has_speech(pcm) else NOTHING
+
+
+def spoken_text(text: str) -> str:
+    """The answer as spoken back: at most MAX_SPOKEN_CHARS, cut at the last sentence end within them."""
+    if len(text) <= MAX_SPOKEN_CHARS:
+        return text
+    cut = text[:MAX_SPOKEN_CHARS]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    return cut[: end + 1] if end > 0 else cut
 
 
 class SpokenTurns:
@@ -203,14 +216,16 @@ class SpokenTurns:
         except ImportError:
             return {"audio": None, "audio_note": "no speech output: the server lacks the voice extra"}
 
+        spoken = spoken_text(text)
         with self._lock:
             if self._speaker is None:
                 self._speaker = make_speaker()
             try:
                 with tempfile.TemporaryDirectory() as folder:
                     path = Path(folder) / "answer.wav"
-                    off_the_loop(self._speaker.save, text, path)
+                    off_the_loop(self._speaker.save, spoken, path)
                     data = path.read_bytes()
             except Exception as error:  # noqa: BLE001 - no speech backend: the answer is shown as text
                 return {"audio": None, "audio_note": f"no speech output on the server ({type(error).__name__})"}
-        return {"audio": base64.b64encode(data).decode("ascii"), "audio_note": None}
+        note = None if spoken == text else f"only the first {len(spoken)} characters of the answer are spoken"
+        return {"audio": base64.b64encode(data).decode("ascii"), "audio_note": note}

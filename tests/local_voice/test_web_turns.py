@@ -136,3 +136,18 @@ def test_the_first_spoken_turn_does_not_stall_the_worker(tmp_path):
         later, later_longest = health_during(port, "/simulator/api/voice", body)
     assert first == later == 200
     assert first_longest < 3.0 and later_longest < 1.0, (first_longest, later_longest)
+
+
+# -- also seen: the speech sent back is bounded -------------------------------------------------------------------
+def test_a_forged_long_last_speech_spoken_back_is_bounded():
+    tools.require_module("pyttsx3")
+    client = create_app(None, simulator=True, voice=SpokenTurns()).test_client()
+    last = "Stretch the muscle gently and hold it. " * 205  # 8,000 characters, Alexa's limit and the state's
+    session = {"id": "amzn1.echo-api.session.forged", "attributes": {"last_speech": last[:8000]}}
+    answer = client.post("/simulator/api/turn", data=json.dumps({"session": session, "utterance": "repeat that",
+                                                                   "speak": True}), content_type="application/json")
+    data = answer.get_json()
+    assert answer.status_code == 200 and data["audio"], data.get("audio_note")
+    assert len(answer.data) < 4_000_000  # it was 21 MB
+    assert data["turn"]["intent"] == "AMAZON.RepeatIntent" and len(data["turn"]["speech"]) > 7000
+    assert "characters of the answer are spoken" in data["audio_note"]
