@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--noise", choices=["on", "off"], default=None,
                        help="WebRTC noise suppression and auto gain before recognition (default: what measured "
                             "better, see README)")
-    voice.set_defaults(func="local_voice.cli:cmd_voice", extra="voice")
+    voice.set_defaults(func="hamstring.voice:cmd_voice", extra="voice")
 
     model = sub.add_parser("model", help="manage Vosk models (extra: voice)")
     model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)

@@ -77,3 +77,35 @@ def test_a_state_path_that_cannot_be_a_file_is_one_line(tmp_path, args, env, fra
     assert fragment in err[0] and "disk I/O" not in err[0]
     assert JOURNAL.exists() == journal_before  # nothing made next to the device
     assert list(tmp_path.iterdir()) == []  # nor in the folder
+
+
+# -- also seen: bad voice input is reported before the recognizer loads ---------------------------------------
+def _wav(path: Path, seconds: float, rate: int = 16000) -> Path:
+    soundfile = pytest.importorskip("soundfile")
+    numpy = pytest.importorskip("numpy")
+    soundfile.write(path, numpy.zeros(int(seconds * rate), dtype="<i2"), rate, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize("kind,fragment", [
+    ("not audio", "Format not recognised"),
+    ("empty", "is empty"),
+    ("too long", "one question is at most"),
+    ("state is a device", "/dev/null is not a regular file"),
+])
+def test_bad_voice_input_is_one_line_before_the_recognizer_loads(tmp_path, kind, fragment):
+    path, state = tmp_path / "question.wav", []
+    if kind == "not audio":
+        path.write_text("not a recording")
+    elif kind == "empty":
+        _wav(path, 0)
+    elif kind == "too long":
+        _wav(path, 61, rate=8000)
+    else:
+        _wav(path, 1)
+        state = ["--state", "/dev/null"]
+    result = run_cli("voice", "--no-tts", "--input", str(path), *state, timeout=120)
+    err = result.stderr.decode().strip().splitlines()
+    # One line, and before the recognizer's note ("speech recognition: ..."): it used to load first, ~15 s.
+    assert result.returncode == 1 and len(err) == 1 and err[0].startswith("hamstring: error:"), err
+    assert fragment in err[0]
