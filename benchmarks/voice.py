@@ -142,8 +142,8 @@ def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
 def _run(task: tuple) -> dict:
     """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
     turns typed first in the same session."""
-    from tests.kit.scoring import expected_label, given_label, is_correct, kind_of
     from local_voice.assistant import Assistant, Timings
+    from tests.kit.scoring import expected_label, given_label, is_correct, kind_of
 
     key, samples, item = task
     if _first_turns and hasattr(_engine, "restart"):

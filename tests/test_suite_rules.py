@@ -24,8 +24,8 @@ def test_a_missing_tool_fails_only_in_ci(tmp_path: Path, ci: bool, summary: str)
     (tmp_path / "test_probe.py").write_text(PROBE)
     environment = {k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": "true"} if ci else {})
     environment["PYTHONPATH"] = str(ROOT)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider", "-p", "tests.conftest",
-                          str(tmp_path / "test_probe.py")], cwd=tmp_path, env=environment, capture_output=True,
-                         text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider", "-p",
+                          "tests.conftest", str(tmp_path / "test_probe.py")], cwd=tmp_path, env=environment,
+                         capture_output=True, text=True, timeout=120)
     assert summary in run.stdout, run.stdout[-800:]
     assert "missing tool: no-such-program-for-the-suite-rule" in run.stdout
