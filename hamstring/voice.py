@@ -10,11 +10,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CliError
+from .state_flags import state_choice
 from .textio import lines
 
 if TYPE_CHECKING:
     from local_voice.pipeline import Assistant
     from skill.conversation import Conversation
+
+
+def check_inputs(paths: list[str]) -> None:
+    """Every --input file read as the assistant will read it (local_voice.audio.read_wav), or a one-line CliError."""
+    from local_voice.audio import AudioError, read_wav
+
+    for path in paths:
+        if not Path(path).is_file():
+            raise CliError(f"cannot read audio {path}: no such file")
+        try:
+            read_wav(path)
+        except AudioError as error:
+            raise CliError(str(error)) from None
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
@@ -27,9 +41,13 @@ def cmd_voice(args: argparse.Namespace) -> int:
 
     if args.rate is not None and not 50 <= args.rate <= 500:
         raise CliError("--rate must be between 50 and 500 words a minute", 2)
-    for path in args.input or []:
-        if not Path(path).is_file():
-            raise CliError(f"cannot read audio {path}: no such file")
+    # What the command is given is checked before the recognizer loads (seconds): a bad --input file or state path
+    # is one line at once, not after the load.
+    check_inputs(args.input or [])
+    try:
+        state_choice(args)
+    except ValueError as error:  # a state path that cannot be a file, a store the environment describes badly
+        raise CliError(str(error)) from None
     if args.tts_out:
         # Checked before any turn: failing after the first answer would waste it, and a traceback is no answer.
         target = Path(args.tts_out)
@@ -108,7 +126,6 @@ def _conversation(args: argparse.Namespace) -> Conversation:
 
 
 def conversation_note(args: argparse.Namespace) -> str:
-    from hamstring.state_flags import state_choice
 
     return state_choice(args).reason
 

@@ -124,6 +124,7 @@ class Matcher:
             name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in language.text_lists
         }
+        self._longest_value = {name: max((len(k) for k in table), default=0) for name, table in self._values.items()}
         self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
         skill = language.raw["skill"]
         self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
@@ -391,8 +392,10 @@ class Matcher:
                 continue
             best: tuple[int, str, str] | None = None
             table = self._values[slot]
+            longest = self._longest_value[slot]
             for start in range(len(said)):
-                for end in range(len(said), start, -1):
+                # No value phrase is longer than `longest` words: looking further would only cost time.
+                for end in range(min(len(said), start + longest), start, -1):
                     value_id = table.get(tuple(said[start:end]))
                     if value_id is not None and (best is None or end - start > best[0]):
                         best = (end - start, " ".join(said[start:end]), value_id)

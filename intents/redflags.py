@@ -10,6 +10,7 @@ their first stem, so it costs microseconds and needs no hassil: the skill runs i
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -64,10 +65,11 @@ class RedFlagDetector:
         said = words(text)
         stems = [fold(w) for w in said]
         best: RedFlagHit | None = None
+        at = positions(stems)
         for flag, groups, within in self._signs:
             if best is not None and urgency(flag) >= urgency(best.id):
                 break
-            found = _find_sign(stems, groups, within)
+            found = _find_sign(stems, groups, within, at)
             if found is not None:
                 best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found))
         for start, first in enumerate(stems):
@@ -82,44 +84,82 @@ class RedFlagDetector:
         return sum(len(v) for v in self._by_first.values())
 
 
-def _spans(stems: list[str], phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]:
-    """Every place one of `phrases` (contiguous words) occurs in the text."""
+@dataclass(frozen=True)
+class _Occurrences:
+    """Where one phrase of a group occurs: its length and its start positions, left to right."""
+
+    size: int
+    starts: list[int]
+
+    def span(self, index: int) -> tuple[int, int]:
+        return self.starts[index], self.starts[index] + self.size
+
+
+def positions(stems: list[str]) -> dict[str, list[int]]:
+    """Where each word stands in the text, left to right: a phrase is looked for only where its first word is."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for index, word in enumerate(stems):
+        found[word].append(index)
+    return found
+
+
+def _occurrences(stems: list[str], phrases: list[tuple[str, ...]],
+                 at: dict[str, list[int]]) -> list[_Occurrences]:
+    """Every place each of `phrases` (contiguous words) occurs in the text, phrase by phrase; phrases that do not
+    occur are left out. `at`: the text's `positions`."""
     found = []
     for phrase in phrases:
         size = len(phrase)
-        for start in range(len(stems) - size + 1):
-            if tuple(stems[start : start + size]) == phrase:
-                found.append((start, start + size))
+        candidates = at.get(phrase[0], ()) if phrase else ()
+        starts = [start for start in candidates if tuple(stems[start : start + size]) == phrase]
+        if starts:
+            found.append(_Occurrences(size, starts))
     return found
 
 
 def _find_sign(
-    stems: list[str], groups: list[list[tuple[str, ...]]], within: int | None
+    stems: list[str], groups: list[list[tuple[str, ...]]], within: int | None,
+    at: dict[str, list[int]] | None = None,
 ) -> list[tuple[int, int]] | None:
-    """One occurrence per group, all within `within` words of the first group's (None: anywhere)."""
-    spans = [_spans(stems, group) for group in groups]
-    if not all(spans):
+    """One occurrence per group, all within `within` words of the first group's (None: anywhere). `at`: the text's
+    `positions`, when the caller has them."""
+    at = positions(stems) if at is None else at
+    occurrences = [_occurrences(stems, group, at) for group in groups]
+    if not all(occurrences):
         return None
     if within is None:
-        return [s[0] for s in spans]
+        return [group[0].span(0) for group in occurrences]
     # counted[i]: how many words before position i count towards a distance
     counted = [0]
     for word in stems:
         counted.append(counted[-1] + (word not in FILLERS))
-
-    def gap(a: tuple[int, int], b: tuple[int, int]) -> int:
-        first, second = (a, b) if a[0] <= b[0] else (b, a)
-        return max(0, counted[second[0]] - counted[first[1]]) if second[0] >= first[1] else 0
-
-    for anchor in spans[0]:
+    for anchor in (phrase.span(i) for phrase in occurrences[0] for i in range(len(phrase.starts))):
         picked = [anchor]
-        for others in spans[1:]:
-            near = [s for s in others if gap(anchor, s) <= within]
-            if not near:
+        for group in occurrences[1:]:
+            near = _first_near(group, anchor, counted, within)
+            if near is None:
                 break
-            picked.append(near[0])
+            picked.append(near)
         else:
             return picked
+    return None
+
+
+def _first_near(group: list[_Occurrences], anchor: tuple[int, int], counted: list[int],
+                within: int) -> tuple[int, int] | None:
+    """The group's first occurrence (phrase by phrase, left to right) that overlaps the anchor or stands at most
+    `within` counted words from it. Found by bisection, not by a scan: a long text with many occurrences of two
+    groups far apart would otherwise cost the product of their counts.
+
+    Counted positions never decrease, so the starts that qualify form one range: up to `last` (after the anchor,
+    at most `within` counted words past its end), and from the first whose end is at least `first_end` (before it,
+    ending at most `within` counted words ahead of its start)."""
+    last = bisect_right(counted, counted[anchor[1]] + within) - 1
+    first_end = bisect_left(counted, counted[anchor[0]] - within)
+    for phrase in group:
+        index = bisect_left(phrase.starts, first_end - phrase.size)
+        if index < len(phrase.starts) and phrase.starts[index] <= last:
+            return phrase.span(index)
     return None
 
 

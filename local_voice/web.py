@@ -4,12 +4,18 @@ A spoken turn is decided as `hamstring voice` decides it (local_voice.decision):
 ...?") or not caught, by the same confidence and rules. A check is a turn of the assistant's own, not sent to the
 skill: the answer has "turn": null, "local" (its speech and outcome) and "pending", the question being checked.
 The voice modules (numpy, pocketsphinx, the synthesizer) are imported on first use: a server without the voice extra
-answers spoken turns with a 501 and typed ones as usual.
+answers spoken turns with a 501 and typed ones as usual. In `serve`'s gevent worker that first use, like every
+recognition, runs in gevent's thread pool: imports and model loads take seconds, and on the event loop they would
+stall every other request of the worker (/health took 4 s during a first spoken turn).
+
+Every recording passes the speech check `hamstring voice --input` makes (local_voice.vad.has_speech) before the
+recognizer hears it: a beep, a tone or a chirp is "nothing recognized", not the grammar's nearest phrase.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import tempfile
 import threading
 from collections.abc import Callable
@@ -17,10 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skill.conversation import Conversation
-from skill.web.simulator.turns import MAX_RECORDING_S, NO_VOICE, BadTurn, Pending, result
 
 if TYPE_CHECKING:  # the voice extra; imported where a spoken turn needs it
     from local_voice.decision import Decider, VoiceTurn
+
+from skill.web.simulator.turns import MAX_RECORDING_S, NO_VOICE, BadTurn, Pending, result
+
+# What a spoken turn imports (about a second, numpy and pocketsphinx first), imported once, off the loop.
+VOICE_MODULES = ("soundfile", "local_voice.audio", "local_voice.vad", "local_voice.asr", "local_voice.decision")
+# The longest answer spoken back, bounded as the page's other input and output is: the skill's longest answers are
+# about 500 characters (half a minute of speech), and 1,000 make some 3 MB of WAV in the reply. A forged 8,000-
+# character "last speech" (Alexa's limit) made a 21 MB one. Longer speech is cut at a sentence end, and said so.
+MAX_SPOKEN_CHARS = 1000
 
 
 def checking_assistant(talk: Conversation, pending: Pending | None) -> Decider:
@@ -56,14 +70,38 @@ def in_gevent_worker() -> bool:
 
 
 def off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
-    """Run CPU-bound work (recognition takes seconds) in gevent's thread pool when this is the gevent worker: the
-    event loop keeps serving other connections and gunicorn's heartbeat, which would otherwise kill the worker after
-    its 30 s timeout. Elsewhere (Flask's test client, a plain WSGI server) it is a plain call."""
+    """Run blocking work (imports, model loads, recognition: seconds) in gevent's thread pool when this is the gevent
+    worker: the event loop keeps serving other connections and gunicorn's heartbeat, which would otherwise kill the
+    worker after its 30 s timeout. Elsewhere (Flask's test client, a plain WSGI server) it is a plain call. Not for
+    work that starts processes: gevent watches children from the loop only."""
     if not in_gevent_worker():
         return function(*args)
-    from gevent import get_hub
+    from skill.web.worker import in_thread_pool
 
-    return get_hub().threadpool.apply(function, args)
+    return in_thread_pool(lambda: function(*args))
+
+
+def import_voice_modules() -> None:
+    for name in VOICE_MODULES:
+        importlib.import_module(name)
+
+
+def heard_in(engine: Any, pcm: bytes) -> Any:
+    """What the recognizer heard in a recording, or nothing when it holds no speech: the same check as `hamstring
+    voice --input` (pipeline.Assistant.run_files), before the grammar maps any sound to its nearest phrase."""
+    from local_voice.asr import NOTHING, transcribe
+    from local_voice.vad import has_speech
+
+    return transcribe(engine, pcm) if has_speech(pcm) else NOTHING
+
+
+def spoken_text(text: str) -> str:
+    """The answer as spoken back: at most MAX_SPOKEN_CHARS, cut at the last sentence end within them."""
+    if len(text) <= MAX_SPOKEN_CHARS:
+        return text
+    cut = text[:MAX_SPOKEN_CHARS]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    return cut[: end + 1] if end > 0 else cut
 
 
 class SpokenTurns:
@@ -75,7 +113,18 @@ class SpokenTurns:
         self._engine: Any = None
         self._speaker: Any = None
         self._warming = False
+        self._imported = False
         self.engine_name = ""
+
+    def _import(self) -> None:
+        """The voice modules, imported off the loop the first time; a 501 without the voice extra."""
+        if self._imported:
+            return
+        try:
+            off_the_loop(import_voice_modules)
+        except ImportError:
+            raise BadTurn(501, NO_VOICE) from None
+        self._imported = True
 
     def warm_up(self) -> None:
         """Load the recognizer in the background when the page opens: the first spoken turn then costs the
@@ -87,9 +136,11 @@ class SpokenTurns:
 
     def _load_engine(self) -> None:
         try:
-            from local_voice.asr import EngineError, choose_engine
-        except ImportError:
+            self._import()
+        except BadTurn:
             return
+        from local_voice.asr import EngineError, choose_engine
+
         with self._lock:
             if self._engine is None:
                 try:
@@ -100,13 +151,15 @@ class SpokenTurns:
 
     def reply_to_check(self, talk: Conversation, pending: Pending, utterance: str) -> tuple[str, dict[str, Any]]:
         """A typed reply to a check of a spoken turn: the speech to play, and the page's answer."""
+        self._import()
         helper = checking_assistant(talk, pending)
         typed_turn = helper.respond(utterance)
         return typed_turn.record.speech, decided(talk, helper, typed_turn)
 
     def hear(self, talk: Conversation, wav: bytes, pending: Pending | None) -> dict[str, Any]:
         """A WAV recording heard and decided by the voice assistant over the page's session."""
-        pcm = self._pcm(wav)
+        self._import()
+        pcm = off_the_loop(self._pcm, wav)
         helper = checking_assistant(talk, pending)
         heard, spoken_turn = self._decide(helper, pcm)
         answer = decided(talk, helper, spoken_turn)
@@ -124,10 +177,8 @@ class SpokenTurns:
         self._load_engine()
         if self._engine is None:
             raise BadTurn(501, "the offline speech recognizer cannot start here")
-        from local_voice.asr import transcribe
-
         with self._lock:
-            heard = off_the_loop(transcribe, self._engine, pcm)
+            heard = off_the_loop(heard_in, self._engine, pcm)
             helper.engine = self._engine.name
             return heard.text, helper.hear(heard)
 
@@ -158,18 +209,22 @@ class SpokenTurns:
     def speak(self, text: str) -> dict[str, Any]:
         """{"audio": base64 WAV of the answer} or {"audio": None, "audio_note": why not}."""
         try:
+            # Standard library only: cheap. make_speaker stays on the loop: it runs `aplay -l` and ldconfig, which
+            # gevent can watch only from there (cooperatively); the synthesis itself is off the loop.
             from local_voice.tts import make_speaker
         except ImportError:
             return {"audio": None, "audio_note": "no speech output: the server lacks the voice extra"}
 
+        spoken = spoken_text(text)
         with self._lock:
             if self._speaker is None:
                 self._speaker = make_speaker()
             try:
                 with tempfile.TemporaryDirectory() as folder:
                     path = Path(folder) / "answer.wav"
-                    off_the_loop(self._speaker.save, text, path)
+                    off_the_loop(self._speaker.save, spoken, path)
                     data = path.read_bytes()
             except Exception as error:  # noqa: BLE001 - no speech backend: the answer is shown as text
                 return {"audio": None, "audio_note": f"no speech output on the server ({type(error).__name__})"}
-        return {"audio": base64.b64encode(data).decode("ascii"), "audio_note": None}
+        note = None if spoken == text else f"only the first {len(spoken)} characters of the answer are spoken"
+        return {"audio": base64.b64encode(data).decode("ascii"), "audio_note": note}

@@ -53,11 +53,12 @@ def _constant(name: str) -> Any:
     raise EnvelopeError("invalid JSON: NaN and Infinity are not JSON")
 
 
-def decode_json(raw: bytes | str) -> Any:
-    """Strict UTF-8 JSON with bounded numbers and depth. Raises EnvelopeError."""
+def decode_json(raw: bytes | str, limit: int = MAX_BODY_BYTES) -> Any:
+    """Strict UTF-8 JSON with bounded numbers and depth, at most `limit` bytes. Raises EnvelopeError. The simulator's
+    API reads its bodies through here too, with limits of its own."""
     if isinstance(raw, bytes):
-        if len(raw) > MAX_BODY_BYTES:
-            raise EnvelopeError(f"request body over {MAX_BODY_BYTES} bytes")
+        if len(raw) > limit:
+            raise EnvelopeError(f"request body over {limit} bytes")
         try:
             # Not json.loads(bytes): that guesses UTF-16/32 and lets encoded surrogates through ("surrogatepass").
             text = raw.decode("utf-8")

@@ -37,7 +37,7 @@ from .replies import (
     resume,
     welcome,
 )
-from .slots import read_slot
+from .slots import read_slot, slot_number
 from .state import Offer
 from .turn import Turn, turn_of
 
@@ -52,7 +52,6 @@ QUESTION_SLOTS: dict[str, tuple[str, bool]] = {
     "ConcernIntent": ("concern", False),
     "GroupIntent": ("group", False),
 }
-MAX_STEP_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -132,9 +131,9 @@ def yes_or_more(turn: Turn) -> Response:
     offer = turn.previous.offer
     if offer == Offer.STEPS:
         return read_step(turn, 1, intro=True)
-    if offer in (Offer.NEXT_STEP, Offer.RESUME) and turn.previous.position is not None:
+    if offer in (Offer.NEXT_STEP, Offer.RESUME):  # the state holds these only with a position (state.OFFER_NEEDS)
         return next_step(turn)
-    if offer:
+    if offer:  # a section's offer: the state holds only sections with more to say
         return give_more(turn, offer)
     if turn.previous.step is not None:
         return next_step(turn)
@@ -173,8 +172,7 @@ def start_over(turn: Turn) -> Response:
 
 def go_to_step(turn: Turn) -> Response:
     count = turn.step_count
-    raw = read_slot(intent_request(turn.handler_input), "step").said
-    number = int(raw) if raw and raw.isdigit() and len(raw) <= MAX_STEP_DIGITS else None
+    number = slot_number(read_slot(intent_request(turn.handler_input), "step").said)
     if number is None or not 1 <= number <= count:
         return turn.reply([turn.say("no_such_step", count=count)], turn.say("step_reprompt"))
     return read_step(turn, number)

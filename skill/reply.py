@@ -58,6 +58,16 @@ def _fit(text: str, limit: int) -> str:
     return cut[: end + 1] if end > 0 else cut
 
 
+# What a cut can leave at the end of escaped SSML: part of an entity ("&am") or of a tag ("<break ti").
+_TORN_END = re.compile(r"&[^;<>\s]*$|<[^>]*$")
+
+
+def _fit_ssml(ssml: str, limit: int) -> str:
+    """`_fit` for SSML made by `to_ssml`: the cut keeps whole entities and tags, so what is left is still well-formed
+    (Alexa refuses speech that is not). Sentence ends lie outside both, so only a cut without one can tear them."""
+    return _TORN_END.sub("", _fit(ssml, limit))
+
+
 def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     state = reply.state
     state.last_speech = reply.text
@@ -65,9 +75,9 @@ def respond(handler_input: HandlerInput, reply: Reply) -> Response:
     if handler_input.request_envelope.session is not None:  # ask-sdk refuses attributes out of session
         handler_input.attributes_manager.session_attributes = state.to_attributes()
     builder = handler_input.response_builder
-    builder.speak(_fit(to_ssml(reply.parts), MAX_SPEECH_CHARS - len("<speak></speak>")))
+    builder.speak(_fit_ssml(to_ssml(reply.parts), MAX_SPEECH_CHARS - len("<speak></speak>")))
     if reply.reprompt and not reply.end_session:
-        builder.ask(_fit(to_ssml([reply.reprompt]), MAX_SPEECH_CHARS - len("<speak></speak>")))
+        builder.ask(_fit_ssml(to_ssml([reply.reprompt]), MAX_SPEECH_CHARS - len("<speak></speak>")))
     if reply.card:
         title, content = reply.card
         builder.set_card(SimpleCard(title=title, content=_fit(content, MAX_CARD_CHARS - len(title))))

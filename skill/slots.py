@@ -7,6 +7,7 @@ here from the compiled value table, so every front end reaches the same answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ask_sdk_model import IntentRequest
@@ -16,6 +17,9 @@ from intents.runtime import load_runtime
 MATCH = "ER_SUCCESS_MATCH"
 # Slot words longer than this are not a value anyone said to us; they are not read (nor scanned) past it.
 MAX_SLOT_CHARS = 200
+# AMAZON.NUMBER arrives as ASCII digits. Not str.isdigit(): it accepts "²", "③" and other scripts' digits, some of
+# which int() then refuses. No step, and no number we ask for, has more than three digits.
+_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,14 @@ def read_slot(request: IntentRequest, name: str) -> SlotReading:
     if value_id is None and said is not None:
         value_id = load_runtime().resolve(name, said)
     return SlotReading(said, value_id)
+
+
+def slot_number(said: str | None) -> int | None:
+    """A number slot's words as a number, or None for anything that is not one (the one parser of slot numbers)."""
+    if said is None:
+        return None
+    text = said.strip()
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def slot_texts(request: IntentRequest) -> list[str]:

@@ -1,7 +1,8 @@
 """Conversation state. It lives only in Alexa session attributes, so any server instance can answer any turn.
 
 Attributes come back from the client on every request, so they are input like any other: each value is checked
-against what the content allows (a known section, a real step, a known answer) and dropped when it does not fit.
+against what the content allows (a known section, a real step, a known answer) and dropped when it does not fit, and
+then the state is checked as a whole: an offer stays only with what a yes to it needs (OFFER_NEEDS).
 """
 
 from __future__ import annotations
@@ -20,22 +21,26 @@ class Offer(str, Enum):
 
 
 STEP_OFFERS = frozenset(offer.value for offer in Offer)
+# What a yes to each offer reads besides the offer: "shall I go on to step 4?" goes on from the step the user was at.
+OFFER_NEEDS: dict[str, tuple[str, ...]] = {Offer.NEXT_STEP.value: ("position",), Offer.RESUME.value: ("position",)}
 MAX_TEXT_CHARS = 8000  # Alexa's own limit on speech; a longer "last speech" was not ours
 
 
 @dataclass(frozen=True)
 class StateLimits:
-    """What valid state can hold, from the content: section ids, the number of steps, answer ids."""
+    """What valid state can hold, from the content: section ids, the number of steps, answer ids, and the sections
+    with more to say (a yes to a section's offer gives its detail, so only those can be offered)."""
 
     sections: frozenset[str]
     step_count: int
     answers: frozenset[str] = field(default_factory=frozenset)
+    detailed: frozenset[str] = field(default_factory=frozenset)
 
     def valid(self, name: str, value: Any) -> bool:
         if name in ("topic",):
             return isinstance(value, str) and value in self.sections
         if name == "offer":
-            return isinstance(value, str) and (value in self.sections or value in STEP_OFFERS)
+            return isinstance(value, str) and (value in self.detailed or value in STEP_OFFERS)
         if name == "answer":
             return isinstance(value, str) and value in self.answers
         if name in ("step", "position"):
@@ -61,8 +66,8 @@ class ConversationState:
 
     @classmethod
     def from_attributes(cls, attributes: Any, limits: StateLimits) -> ConversationState:
-        """Read what a previous turn stored. Unknown or invalid values are dropped: a tampered one must not crash
-        the skill or steer it somewhere the content does not go."""
+        """Read what a previous turn stored. Unknown or invalid values are dropped, and so is an offer without what
+        it needs: a tampered state must not crash the skill or steer it somewhere the content does not go."""
         state = cls()
         if not isinstance(attributes, dict):
             return state
@@ -70,6 +75,8 @@ class ConversationState:
             value = attributes.get(name)
             if value is not None and limits.valid(name, value):
                 setattr(state, name, value)
+        if any(getattr(state, needed) is None for needed in OFFER_NEEDS.get(state.offer or "", ())):
+            state.offer = None
         return state
 
     def for_next_turn(self) -> ConversationState:

@@ -81,7 +81,9 @@ class Turn:
 def state_limits() -> StateLimits:
     content = load_content()
     answers = set(content.answers) | set(content.red_flags) | {NOT_COVERED}
-    return StateLimits(frozenset(content.sections), len(content.sections[TREATMENT].steps), frozenset(answers))
+    detailed = frozenset(name for name, section in content.sections.items() if section.more)
+    return StateLimits(frozenset(content.sections), len(content.sections[TREATMENT].steps), frozenset(answers),
+                       detailed)
 
 
 def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:

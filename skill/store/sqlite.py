@@ -4,6 +4,13 @@ Several gunicorn workers (processes, possibly with threads) share one file. WAL 
 commits; every statement is its own short transaction; a busy timeout makes a writer wait for another instead of
 failing at once. Connections are per process and per thread: a SQLite connection must not cross a fork (gunicorn
 forks its workers) nor, used as here, a thread.
+
+Each call that may wait for the file runs through `run_blocking`: in place, unless a cooperative server hands it
+OS threads (`use_blocking_runner`; the gevent worker does), so that waiting out another process's lock costs one
+thread, not the event loop every other request is served by.
+
+A deletion reaches the disk: deleted rows are overwritten with zeros (secure_delete) and the write-ahead log, which
+still holds every earlier version of the row's page, is checkpointed into the file and truncated.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
@@ -25,6 +33,26 @@ from .keys import hashed_user_id_keygen
 
 DEFAULT_BUSY_TIMEOUT_S = 1.0  # a request waits at most this long for another writer before going on without a save
 MAX_ATTRIBUTES_BYTES = 4096  # what we persist is a few small fields; anything bigger is a bug, not data to keep
+T = TypeVar("T")
+Runner = Callable[[Callable[[], Any]], Any]
+
+
+def _in_place(call: Callable[[], T]) -> T:
+    return call()
+
+
+_runner: Runner = _in_place
+
+
+def use_blocking_runner(runner: Runner) -> None:
+    """Run every SQLite call that may wait through `runner` (a thread pool's apply) from now on, in this process."""
+    global _runner
+    _runner = runner
+
+
+def run_blocking(call: Callable[[], T]) -> T:
+    result: T = _runner(call)
+    return result
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attributes (
@@ -57,7 +85,7 @@ class SqliteAdapter(AbstractPersistenceAdapter):
     # -- ask-sdk interface ---------------------------------------------------------------------------------------
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
         key = self.partition_keygen(request_envelope)
-        row = self._connection().execute("SELECT attributes FROM attributes WHERE key = ?", (key,)).fetchone()
+        row = run_blocking(partial(self._fetch, "SELECT attributes FROM attributes WHERE key = ?", (key,)))
         if row is None:
             return {}
         try:
@@ -76,21 +104,22 @@ class SqliteAdapter(AbstractPersistenceAdapter):
             raise PersistenceException(f"attributes are not plain JSON: {error}") from error
         if len(text.encode("utf-8")) > MAX_ATTRIBUTES_BYTES:
             raise PersistenceException(f"attributes are over {MAX_ATTRIBUTES_BYTES} bytes")
-        self._connection().execute(
+        run_blocking(partial(
+            self._change,
             "INSERT INTO attributes (key, attributes, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at",
             (key, text, int(time.time())),
-        )
+        ))
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
         key = self.partition_keygen(request_envelope)
-        self._connection().execute("DELETE FROM attributes WHERE key = ?", (key,))
+        run_blocking(partial(self._delete, "DELETE FROM attributes WHERE key = ?", (key,)))
 
     # -- housekeeping ---------------------------------------------------------------------------------------------
     def purge(self, older_than_s: float, now: float | None = None) -> int:
         """Delete rows not saved for `older_than_s` seconds (users who never came back); returns how many."""
         cutoff = int((time.time() if now is None else now) - older_than_s)
-        return self._connection().execute("DELETE FROM attributes WHERE updated_at < ?", (cutoff,)).rowcount
+        return run_blocking(partial(self._delete, "DELETE FROM attributes WHERE updated_at < ?", (cutoff,)))
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread or process ends)."""
@@ -98,6 +127,25 @@ class SqliteAdapter(AbstractPersistenceAdapter):
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
         self._local.connection = None
+
+    # -- statements, each on the calling thread's connection --------------------------------------------------------
+    def _fetch(self, sql: str, parameters: tuple[Any, ...]) -> Any:
+        return self._connection().execute(sql, parameters).fetchone()
+
+    def _change(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        return self._connection().execute(sql, parameters).rowcount
+
+    def _delete(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """A deletion, then the log checkpointed into the file and truncated: until then the log still holds the
+        deleted rows as they were saved, time after time (secure_delete only zeroes them in the newest page)."""
+        connection = self._connection()
+        count = connection.execute(sql, parameters).rowcount
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            # Another connection is mid-transaction past the busy timeout: the rows are deleted, their old copies
+            # stay in the log until a later checkpoint. Said, so that "forget me" is never silently partial.
+            raise PersistenceException("deleted, but another connection kept the write-ahead log from being cleared")
+        return count
 
     # -- connections ------------------------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -152,3 +200,5 @@ def _prepare(connection: sqlite3.Connection, busy_timeout_s: float) -> None:
     # WAL with synchronous=NORMAL is safe against a crashed process; a power cut may lose the last saves, which
     # costs a resume position at worst, and it saves an fsync per request.
     connection.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted is overwritten, not just unlinked from the tree: "forget me" must not leave it in the file.
+    connection.execute("PRAGMA secure_delete=ON")

@@ -13,7 +13,7 @@ import traceback
 from functools import partial
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..builder import build_skill
@@ -22,7 +22,7 @@ from ..invoke import invoke_checked
 from ..skill_id import parse_skill_ids
 from ..store import StoreChoice
 from .alexa import AlexaEndpoint, Skill, run_unverified
-from .edge import json_response
+from .edge import is_loopback_request, json_response, with_security_headers
 from .simulator import VoiceSupport
 from .verify import RequestVerifier
 
@@ -45,8 +45,13 @@ def create_app(
     `voice`: the spoken turns of the simulator (local_voice.web), when the server was started with them."""
     if simulator and verifier is not None:
         raise ValueError("the simulator is served only by an unverified (loopback, --no-verify) server")
-    app = Flask("hamstring")
+    # No static folder: Flask would otherwise serve the files of a static/ folder next to the app's package at /static
+    # (the simulator's assets are its blueprint's own).
+    app = Flask("hamstring", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    if verifier is None:
+        app.before_request(loopback_only)
+    app.after_request(with_security_headers)
     if simulator:
         from . import simulator as pages
 
@@ -58,6 +63,13 @@ def create_app(
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
     return app
+
+
+def loopback_only() -> Response | None:
+    """An unverified server answers loopback clients that use a loopback name, on every endpoint (edge.py)."""
+    if not is_loopback_request(request.remote_addr, request.host, request.headers.get("Origin")):
+        return json_response(404, {"error": "not found"})
+    return None
 
 
 def http_error(error: HTTPException) -> Response:

@@ -1,5 +1,5 @@
 """What every endpoint of the web service shares at the edge: the refusal type, the bounded body reader, the JSON
-reply, and the loopback rules. A leaf module: the blueprints import it, it imports none of them."""
+reply, the loopback rules and the security headers. A leaf module: the blueprints import it, it imports none of them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response
 from werkzeug.wsgi import get_input_stream
@@ -73,6 +74,21 @@ def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(parts)
 
 
+# On every response. No page of ours is ever framed (clickjacking), nor read as another type than it says.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def with_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def pseudonym(value: object) -> str | None:
     """A stable, non-reversible tag for an id we must not log in clear."""
     if not isinstance(value, str) or not value:
@@ -87,6 +103,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def is_loopback_request(remote_addr: str | None, host: str | None, origin: str | None) -> bool:
+    """The one rule for every endpoint of an unverified (--no-verify) server: the peer is loopback, the name it asked
+    for (Host) is a loopback name, and so is the page's (Origin), when a browser sends one.
+
+    The peer alone is not enough: with DNS rebinding, a page on another site's name has that name re-resolve to
+    127.0.0.1, and the browser then sends its requests to us with that name as Host and Origin. So any other name
+    is refused, and so is "Origin: null" (sandboxed frames, files)."""
+    if not is_loopback(remote_addr or "") or not is_loopback(_hostname(f"//{host or ''}")):
+        return False
+    return origin is None or is_loopback(_hostname(origin))
 
 
 def host_for_url(host: str) -> str:

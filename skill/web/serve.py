@@ -8,7 +8,10 @@ from collections.abc import Callable
 from flask import Flask
 
 
-def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
+def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int,
+                 listener: int | None = None) -> None:
+    """`listener`: the file descriptor of a socket already bound to host:port (`hamstring serve` binds it before it
+    says where it serves), which gunicorn then takes over instead of binding one itself."""
     from gunicorn.app.base import BaseApplication
 
     from .worker import HEADER_TIMEOUT_S, WORKER_CONNECTIONS
@@ -16,6 +19,8 @@ def run_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers
     class _Server(BaseApplication):
         def load_config(self) -> None:
             bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if listener is not None:
+                bind = f"fd://{listener}"
             settings = {
                 "bind": bind, "workers": workers, "worker_class": "skill.web.worker.AlexaWorker",
                 "worker_connections": WORKER_CONNECTIONS, "accesslog": None, "loglevel": "warning",

@@ -6,7 +6,9 @@ until its request is read, so a few clients that send half a request and wait st
   gevent worker applies to reading every request head, the first included);
 - the body may stall at most BODY_READ_TIMEOUT_S per read (the socket's timeout); the app turns that into a 408;
 - requests the server itself refuses (bad request line, oversized headers, broken chunking) get the same short JSON
-  reasons as the rest of the API, in our own words: gunicorn's own messages quote the offending input.
+  reasons as the rest of the API, in our own words: gunicorn's own messages quote the offending input;
+- SQLite calls that may wait for the file (another process holding its lock) run in gevent's thread pool, so that
+  the wait holds one OS thread for at most the store's busy timeout, never the event loop every connection shares.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from gevent import get_hub
 from gunicorn.http import errors
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
+
+from ..store.sqlite import use_blocking_runner
 
 HEADER_TIMEOUT_S = 5
 BODY_READ_TIMEOUT_S = 10
@@ -79,10 +84,28 @@ def honour_connection_close(app: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def in_thread_pool(call: Callable[[], Any]) -> Any:
+    """`call` in gevent's thread pool, the calling greenlet waiting for it (the loop serves the others meanwhile).
+    Its exception is raised here, in the caller: raised in the pool, gevent would first print it with the call and
+    its arguments (a user's key and saved place) to the log."""
+
+    def captured() -> tuple[Any, Exception | None]:
+        try:
+            return call(), None
+        except Exception as error:  # noqa: BLE001 - handed back as it is, to be raised below
+            return None, error
+
+    value, error = get_hub().threadpool.apply(captured)
+    if error is not None:
+        raise error
+    return value
+
+
 class AlexaWorker(GeventWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
         self.wsgi: Callable[..., Any] = honour_connection_close(self.wsgi)
+        use_blocking_runner(in_thread_pool)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         # GeventWorker.handle makes the socket fully blocking; we want every read bounded instead.

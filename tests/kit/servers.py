@@ -78,6 +78,50 @@ def real_server(*, root: Path | None = None, chain_base: str | None = None, work
         log_path.unlink(missing_ok=True)
 
 
+@contextmanager
+def hamstring_serve(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, workers: int = 1):
+    """`hamstring serve` itself on a free loopback port, started as a user starts it (from `cwd`, default the
+    project), until it answers /health. Yields (port, process); its output (the log) is in process.log_path. The
+    state store is off unless `args` or `env` give one: never the real user's data directory."""
+    port = free_port()
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hamstring-serve-{port}.log"
+    environment = {k: v for k, v in os.environ.items() if k != "ALEXA_SKILL_ID"}
+    # From another folder the project must still be the one imported, not an installed copy.
+    environment |= {"HAMSTRING_STATE": "off", "PYTHONPATH": str(ROOT)} | (env or {})
+    command = [sys.executable, "-m", "hamstring", "serve", "--port", str(port), "--workers", str(workers), *args]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=cwd or ROOT, env=environment, stdout=log, stderr=log)
+    process.log_path = log_path  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            try:
+                if healthy(port):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "hamstring serve did not come up"
+            time.sleep(0.2)
+        yield port, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+        log_path.unlink(missing_ok=True)
+
+
+def request(port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+            timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request; (status, headers with lower-case names, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body or None, headers={"Host": f"127.0.0.1:{port}", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -124,7 +168,7 @@ def exchange(port: int, data: bytes, timeout: float = 15) -> tuple[int | None, d
 
 
 def healthy(port: int) -> bool:
-    return exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
+    return exchange(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")[0] == 200
 
 
 if __name__ == "__main__":

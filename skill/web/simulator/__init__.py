@@ -33,25 +33,31 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Blueprint, Flask, Response, current_app, render_template, request
+
+from intents.matcher import default_matcher
 
 from ...askcli import MAX_REPLAY_BYTES, ReplayError, parse_replay
 from ...conversation import DEFAULT_LOCALE, LOCAL_APPLICATION_ID, build_request, read_persisted, touch_request
 from ...display import EVENT_INTENTS, STEP_TOKEN, TOKENS
 from ...invoke import to_request_envelope
 from ...store import FailSoftAdapter
-from ..edge import is_loopback, json_response
+from ..edge import is_loopback_request, json_response
 from .turns import (
+    FORGET,
     MAX_RECORDING_S,
     MAX_UTTERANCE_CHARS,
     MAX_VOICE_BYTES,
     NO_VOICE,
+    REPLAY,
+    TURN,
+    VOICE,
     BadTurn,
     Page,
     VoiceSupport,
+    action_of,
     handled,
     pending_of,
     result,
@@ -79,6 +85,10 @@ def init_app(app: Flask, endpoint: Any, *, skill_ids: frozenset[str] = frozenset
     # With ALEXA_SKILL_ID set, the page speaks as that skill, so the id check passes as it would for Alexa.
     application_id = sorted(skill_ids)[0] if skill_ids else LOCAL_APPLICATION_ID
     app.extensions[EXTENSION] = Simulator(Page(endpoint, application_id, store), voice)
+    # The language (the matcher, built from the templates: seconds) is loaded with the app, not by the first turn,
+    # which in `serve`'s gevent worker would hold the event loop, and so every other request, as long. `serve` makes
+    # the app once before it forks its workers: they start with it loaded.
+    default_matcher()
     app.register_blueprint(pages)
 
 
@@ -92,13 +102,9 @@ def _voice() -> VoiceSupport | None:
 
 @pages.before_request
 def loopback_only() -> Response | None:
-    # `serve` already refuses --no-verify off loopback; this also holds for an app mounted some other way.
-    # The Host check stops DNS rebinding: a web page whose name re-resolves to 127.0.0.1 is not let in.
-    try:
-        host = urlsplit(f"//{request.host}").hostname or ""
-    except ValueError:
-        host = ""
-    if not is_loopback(request.remote_addr or "") or not is_loopback(host):
+    # The app's own rule for an unverified server (skill/web/app.py), held here too, so that it also holds for an app
+    # that mounts the blueprint some other way.
+    if not is_loopback_request(request.remote_addr, request.host, request.headers.get("Origin")):
         return json_response(404, {"error": "not found"})
     return None
 
@@ -115,17 +121,18 @@ def page() -> str:
 
 @pages.post("/simulator/api/turn")
 def turn() -> Response:
-    return handled(typed_turn)
+    return handled(typed_turn, TURN)
 
 
 def typed_turn(data: dict) -> dict[str, Any]:
+    action = action_of(data)
     talk = _page().conversation(data)
-    if data.get("end") is True:
+    if action == "end":
         if not talk.open:
             raise BadTurn(409, "no session is open")
         return result(talk, talk.close())
-    if "touch" in data:
-        word, token = data.get("touch"), data.get("token", STEP_TOKEN)
+    if action == "touch":
+        word, token = data["touch"], data.get("token", STEP_TOKEN)
         if word not in EVENT_INTENTS or token not in TOKENS:
             raise BadTurn(400, "touch must be next, previous or repeat on one of the skill's documents")
         if not talk.open:
@@ -148,7 +155,7 @@ def typed_turn(data: dict) -> dict[str, Any]:
 
 @pages.post("/simulator/api/voice")
 def spoken() -> Response:
-    return handled(spoken_turn, MAX_VOICE_BYTES)
+    return handled(spoken_turn, VOICE, MAX_VOICE_BYTES)
 
 
 def spoken_turn(data: dict) -> dict[str, Any]:
@@ -169,7 +176,7 @@ def spoken_turn(data: dict) -> dict[str, Any]:
 
 @pages.post("/simulator/api/forget")
 def forget() -> Response:
-    return handled(forget_place)
+    return handled(forget_place, FORGET)
 
 
 def forget_place(_data: dict) -> dict[str, Any]:
@@ -193,7 +200,7 @@ MAX_REPLAY_UTTERANCES = 200  # a conversation, not a load test: each is a turn t
 
 @pages.post("/simulator/api/replay")
 def replay() -> Response:
-    return handled(read_conversation, MAX_REPLAY_BYTES + 1024)
+    return handled(read_conversation, REPLAY, MAX_REPLAY_BYTES + 1024)
 
 
 def read_conversation(data: dict) -> dict[str, Any]:

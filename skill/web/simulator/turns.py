@@ -1,22 +1,25 @@
 """The simulator API's request shapes: one JSON body in, a session and a turn out, every field checked here.
 
 A leaf module: the simulator blueprint and the spoken-turn support (local_voice/web.py) both read requests through
-it, so a typed and a spoken turn refuse bad input alike.
+it, so a typed and a spoken turn refuse bad input alike. A body is read as the Alexa endpoint reads one (the edge's
+bounded reader, then `skill.envelope.decode_json`: strict UTF-8, bounded depth and numbers, no lone surrogates),
+and then held to its endpoint's shape (TURN, VOICE, FORGET: each field's JSON types), before any work is done.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import NoneType
 from typing import Any, Protocol
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Response, request
 
 from ...conversation import DEVICES, Conversation, TurnRecord
-from ...envelope import EnvelopeError
+from ...envelope import EnvelopeError, decode_json
 from ...skill_id import VerificationFailed
 from ..edge import Refused, is_json_content, json_response, read_body
 
@@ -28,6 +31,22 @@ _SESSION_ID = re.compile(r"amzn1\.echo-api\.session\.[A-Za-z0-9.-]{1,100}")
 NO_VOICE = "speech needs the voice extra: pip install 'hamstring-cramp-helper[voice]'"
 
 Pending = tuple[str, float]  # the question a check holds, and the confidence it was heard with
+
+# Each object the API takes: its fields and the JSON types each may have (what the page sends, nothing else).
+Shape = Mapping[str, tuple[type, ...]]
+SESSION: Shape = {"id": (str, NoneType), "attributes": (dict, NoneType)}
+PENDING: Shape = {"utterance": (str,), "confidence": (int, float)}
+_COMMON: Shape = {"session": (dict, NoneType), "device": (str,)}
+TURN: Shape = {**_COMMON, "utterance": (str,), "speak": (bool,), "pending": (dict, NoneType), "touch": (str,),
+               "token": (str,), "end": (bool,)}
+VOICE: Shape = {**_COMMON, "audio": (str,), "pending": (dict, NoneType)}
+FORGET: Shape = {}
+REPLAY: Shape = {"file": (str,)}  # a saved conversation's text
+# A typed turn does one thing; each action's own fields come only with it.
+TURN_ACTIONS: dict[str, frozenset[str]] = {"utterance": frozenset({"speak", "pending"}),
+                                           "touch": frozenset({"token"}), "end": frozenset()}
+_TYPE_NAMES = {str: "a string", bool: "true or false", dict: "an object", int: "a number", float: "a number",
+               NoneType: "null"}
 
 
 class BadTurn(Exception):
@@ -48,18 +67,15 @@ class Page:
         return self.endpoint(json.dumps(envelope, separators=(",", ":")).encode())
 
     def conversation(self, data: dict) -> Conversation:
-        """The page's session as a Conversation: the device, the session id and the attributes it sent back."""
+        """The page's session as a Conversation: the device, the session id and the attributes it sent back.
+        `data` has its endpoint's shape (`handled` checked it)."""
         device = data.get("device", "speaker")
         if device not in DEVICES:
             raise BadTurn(400, "device must be speaker or screen")
-        session = data.get("session") or {}
-        if not isinstance(session, dict):
-            raise BadTurn(400, "session must be an object")
+        session = checked(data.get("session") or {}, SESSION, "session")
         session_id, attributes = session.get("id"), session.get("attributes") or {}
-        if session_id is not None and not (isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id)):
+        if session_id is not None and not _SESSION_ID.fullmatch(session_id):
             raise BadTurn(400, "session id is not one this page made")
-        if not isinstance(attributes, dict):
-            raise BadTurn(400, "session attributes must be an object")
         talk = Conversation(skill=self.run, application_id=self.application_id, store=self.store,
                             screen=device == "screen")
         talk.session_id, talk.attributes = session_id, attributes if session_id else {}
@@ -79,26 +95,66 @@ class VoiceSupport(Protocol):
     def reply_to_check(self, talk: Conversation, pending: Pending, utterance: str) -> tuple[str, dict[str, Any]]: ...
 
 
-def handled(work: Callable[[dict], dict[str, Any]], limit: int = MAX_TURN_BYTES) -> Response:
-    """One API call: a JSON object in (content type, size, syntax checked), `work`'s answer out, or a 4xx."""
+def is_json_type(value: object, types: tuple[type, ...]) -> bool:
+    # bool is an int in Python; JSON keeps them apart, and so do we.
+    if isinstance(value, bool):
+        return bool in types
+    return isinstance(value, types)
+
+
+def checked(value: object, shape: Shape, path: str = "") -> dict[str, Any]:
+    """`value` if it is an object with `shape`'s fields only, each of one of its types; else a 400 naming the field
+    in our own words (a field we do not know is not named: it is the caller's text). `path`: where `value` is in
+    the request ("" for the request itself)."""
+    what = path or "the request"
+    if not isinstance(value, dict):
+        raise BadTurn(400, f"{what} must be a JSON object")
+    for key, item in value.items():
+        if key not in shape:
+            raise BadTurn(400, f"{what} has a field this API does not take")
+        if not is_json_type(item, shape[key]):
+            names = " or ".join(dict.fromkeys(_TYPE_NAMES[kind] for kind in shape[key]))
+            raise BadTurn(400, f"{f'{path}.' if path else ''}{key} must be {names}")
+    return value
+
+
+def read_request(shape: Shape, limit: int) -> dict[str, Any]:
+    """The request's JSON object: content type, size, encoding and syntax as the Alexa endpoint checks them, then
+    `shape`."""
+    if not is_json_content(request.headers.get("Content-Type")):
+        raise BadTurn(415, "content type must be application/json")
     try:
-        if not is_json_content(request.headers.get("Content-Type")):
-            raise BadTurn(415, "content type must be application/json")
-        try:
-            body = read_body(request.environ, limit)
-        except Refused as refused:
-            raise BadTurn(refused.status, refused.reason) from None
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise BadTurn(400, "the request is not JSON") from None
-        if not isinstance(data, dict):
-            raise BadTurn(400, "the request must be a JSON object")
-        return json_response(200, work(data), ascii_only=False)
+        body = read_body(request.environ, limit)
+    except Refused as refused:
+        raise BadTurn(refused.status, refused.reason) from None
+    try:
+        data = decode_json(body, limit)
+    except EnvelopeError as error:
+        raise BadTurn(400, str(error)) from None
+    return checked(data, shape)
+
+
+def handled(work: Callable[[dict], dict[str, Any]], shape: Shape, limit: int = MAX_TURN_BYTES) -> Response:
+    """One API call: a JSON object of `shape` in, `work`'s answer out, or a 4xx with a short reason."""
+    try:
+        return json_response(200, work(read_request(shape, limit)), ascii_only=False)
     except BadTurn as bad:
         return json_response(bad.status, {"error": bad.reason}, ascii_only=False)
     except (EnvelopeError, VerificationFailed) as error:
         return json_response(400, {"error": str(error)}, ascii_only=False)
+
+
+def action_of(data: dict) -> str:
+    """What a typed turn does: say an utterance, touch a button, or end the session; one of them, with its fields."""
+    actions = [name for name in TURN_ACTIONS if name in data]
+    if len(actions) != 1:
+        raise BadTurn(400, "a turn is one of: an utterance, a touch, or end")
+    action = actions[0]
+    if set(data) - {"session", "device", action} - TURN_ACTIONS[action]:
+        raise BadTurn(400, f"a field was sent that does not go with {'an' if action == 'utterance' else 'a'} {action}")
+    if action == "end" and data["end"] is not True:
+        raise BadTurn(400, "end must be true")
+    return action
 
 
 def result(talk: Conversation, record: TurnRecord | None) -> dict[str, Any]:
@@ -121,9 +177,9 @@ def pending_of(value: object) -> Pending | None:
     """The question a check is holding, as the page sends it back: {"utterance", "confidence"} or null."""
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) != {"utterance", "confidence"}:
+    if not isinstance(value, dict) or set(value) != set(PENDING):
         raise BadTurn(400, "pending must be null or an object with utterance and confidence")
-    confidence = value["confidence"]
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+    confidence = checked(value, PENDING, "pending")["confidence"]
+    if not 0 <= confidence <= 1:
         raise BadTurn(400, "pending confidence must be a number from 0 to 1")
     return utterance_of(value["utterance"]), float(confidence)

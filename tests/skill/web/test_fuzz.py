@@ -1,10 +1,18 @@
 """Hypothesis: generated and mutated envelopes, random bytes, random headers and mutated raw HTTP never produce a
-5xx, never a 200 for what is not a well-formed envelope, never an echo of the input, and the server keeps answering."""
+5xx, never a 200 for what is not a well-formed envelope, never an echo of the input, and the server keeps answering.
+The simulator's API and session attributes through `hamstring simulate` (issue 23) likewise, with no traceback in any
+log line and well-formed SSML in every reply."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import tempfile
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from functools import partial
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -303,3 +311,216 @@ def test_mutated_raw_http(real, case):
         if status != 200:
             assert b"application/json" in raw and isinstance(payload["error"], str)
     assert healthy(real)
+
+
+# -- issue 23: the simulator's API, and session attributes through `hamstring simulate` -----------------------------
+# The oracle: a 200 only for a body built well-formed, never a 5xx, no log line with a traceback (or at ERROR) while
+# a request runs, and every reply's speech well-formed SSML.
+API_FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class _Log(logging.Handler):
+    """Every log line, any level, of the requests run under `recorded()`."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def recorded():
+    handler, root = _Log(), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler.records
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def assert_clean_log(records: list[logging.LogRecord]) -> None:
+    for record in records:
+        line = record.getMessage()
+        assert record.levelno < logging.ERROR and record.exc_info is None, line[:300]
+        assert "Traceback" not in line and 'File "' not in line, line[:300]
+
+
+def assert_well_formed_speech(ssml: str | None) -> None:
+    if ssml:
+        ET.fromstring(ssml)  # raises on a torn entity, a stray & or <
+
+
+def speech_of(response: dict) -> list[str | None]:
+    body = response.get("response") or {}
+    return [(body.get("outputSpeech") or {}).get("ssml"),
+            ((body.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml")]
+
+
+def _simulator():
+    from local_voice.web import SpokenTurns
+    from skill.builder import build_skill
+    from skill.invoke import invoke_checked
+    from skill.store import choose_store
+
+    skill = build_skill(choose_store(str(Path(tempfile.mkdtemp()) / "state.sqlite3"), False, {}))
+    return create_app(None, skill=partial(invoke_checked, skill=skill), simulator=True,
+                      store=skill.persistence_adapter, voice=SpokenTurns()).test_client()
+
+
+SIMULATOR = _simulator()
+OPEN_SESSION = {"id": "amzn1.echo-api.session.fuzz", "attributes": {"topic": "treatment", "step": 2, "position": 2}}
+SAYABLE = st.sampled_from(["what causes hamstring cramps", "next", "repeat that", "yes", "no", "go to step 3",
+                           "more", "start over", "forget me", "stop", "help", "what is the weather"])
+GARBAGE = st.one_of(json_values, st.text(max_size=5).map(lambda t: t + "\ud800"))  # surrogates become \\ud800
+
+
+@st.composite
+def turn_bodies(draw):
+    """(body, kind): a typed turn built well-formed ("ok"; "needs session" when it is a touch or an end without an
+    open one) or with one thing wrong ("bad")."""
+    body: dict = {}
+    session_ok = draw(st.sampled_from(["open", "none", "absent", "bad"]))
+    if session_ok == "open":
+        body["session"] = OPEN_SESSION
+    elif session_ok == "none":
+        body["session"] = draw(st.sampled_from([None, {"id": None, "attributes": {}}]))
+    elif session_ok == "bad":
+        body["session"] = draw(st.sampled_from([[1], "x", {"id": "not ours"}, {"id": 5}, {"extra": 1},
+                                                {"id": "amzn1.echo-api.session.x", "attributes": [1]}]))
+    device = draw(st.sampled_from(["absent", "speaker", "screen", "bad"]))
+    if device == "bad":
+        body["device"] = draw(GARBAGE.filter(lambda v: v not in ("speaker", "screen")))
+    elif device != "absent":
+        body["device"] = device
+    action = draw(st.sampled_from(["utterance", "touch", "end", "none", "two"]))
+    good = session_ok != "bad" and device != "bad" and action not in ("none", "two")
+    if action in ("utterance", "two"):
+        if draw(st.booleans()):
+            body["utterance"] = draw(SAYABLE)
+        else:
+            body["utterance"] = draw(GARBAGE)
+            good &= isinstance(body["utterance"], str) and bool(body["utterance"].strip()) \
+                and len(body["utterance"]) <= 300 and "\ud800" not in body["utterance"]
+        if draw(st.booleans()):
+            body["speak"] = draw(st.sampled_from([False, "yes", 1]))
+            good &= body["speak"] is False
+    if action in ("touch", "two"):
+        body["touch"] = draw(st.sampled_from(["next", "previous", "repeat"]) | GARBAGE)
+        good &= body["touch"] in ("next", "previous", "repeat")
+        if draw(st.booleans()):
+            body["token"] = draw(st.sampled_from(["hamstring.step", "hamstring.answer"]) | GARBAGE)
+            good &= body["token"] in ("hamstring.step", "hamstring.answer")
+    if action == "end":
+        body["end"] = draw(st.sampled_from([True, False, 1, "yes"]))
+        good &= body["end"] is True
+    if draw(st.integers(0, 9)) == 0:
+        body[draw(st.sampled_from(["audio", "surprise", "Utterance", ""]))] = draw(json_values)
+        good = False
+    if not good:
+        return body, "bad"
+    return body, "needs session" if action in ("touch", "end") and session_ok != "open" else "ok"
+
+
+def _turn_speech(answer: dict) -> list[str | None]:
+    turn = answer.get("turn")
+    return [] if turn is None else [turn["ssml"], *speech_of(turn["response"])]
+
+
+@API_FUZZ
+@given(turn_bodies())
+def test_simulator_turns_answer_only_what_is_well_formed(case):
+    body, kind = case
+    with recorded() as records:
+        response = SIMULATOR.post("/simulator/api/turn", data=json.dumps(body), content_type="application/json")
+    assert response.status_code < 500, response.data[:300]
+    expected = {"ok": {200}, "needs session": {409}, "bad": {400, 413}}[kind]
+    assert response.status_code in expected, (body, response.status_code, response.data[:300])
+    answer = response.get_json()
+    if response.status_code == 200:
+        assert "something went wrong" not in response.get_data(as_text=True)
+        for ssml in _turn_speech(answer):
+            assert_well_formed_speech(ssml)
+    else:
+        assert set(answer) == {"error"} and len(answer["error"]) < 120
+    assert_clean_log(records)
+
+
+@API_FUZZ
+@given(st.sampled_from(["/simulator/api/turn", "/simulator/api/voice", "/simulator/api/forget"]),
+       st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200),
+                 st.dictionaries(st.sampled_from(["audio", "session", "device", "pending", "utterance", "touch"]),
+                                 json_values, max_size=4).map(lambda v: json.dumps(v).encode())))
+def test_simulator_endpoints_take_any_body_without_a_5xx(path, body):
+    with recorded() as records:
+        response = SIMULATOR.post(path, data=body, content_type="application/json")
+    assert response.status_code < 500, response.data[:300]
+    if response.status_code == 200:
+        # Only a forget ({}) or a typed turn can pass these bodies; a recording never does (none is a WAV).
+        assert path != "/simulator/api/voice", body
+        for ssml in _turn_speech(response.get_json()):
+            assert_well_formed_speech(ssml)
+    assert_clean_log(records)
+
+
+# Session attributes as a client may send them back: the state's own fields with values that fit, that nearly fit,
+# or that are anything at all, and keys of its own.
+plain_json = st.recursive(  # JSON an envelope may hold (the edge refuses NaN, Infinity and 21-digit numbers)
+    st.none() | st.booleans() | st.integers(-10**18, 10**18) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+STATE_VALUES = {
+    "topic": st.sampled_from(["causes", "treatment", "overview", "nowhere", ""]),
+    "offer": st.sampled_from(["steps", "next_step", "resume", "causes", "treatment", "see_doctor", "x"]),
+    "step": st.integers(-2, 12), "position": st.integers(-2, 12),
+    "answer": st.sampled_from(["not_covered", "rf_injury", "bananas", ""]),
+    "disclaimed": st.booleans(),
+    "last_speech": st.text(alphabet="ab &<>;.!? \u00e9", max_size=60).map(lambda t: t * 150),
+    "last_reprompt": st.text(alphabet="ab &<>;.", max_size=20),
+}
+attributes = st.dictionaries(st.text(max_size=8), plain_json, max_size=3).flatmap(
+    lambda junk: st.fixed_dictionaries({}, optional={k: v | plain_json for k, v in STATE_VALUES.items()}).map(
+        lambda fitting: {**junk, **fitting}))
+INTENTS = sorted({"AMAZON.YesIntent", "AMAZON.NoIntent", "MoreIntent", "AMAZON.RepeatIntent", "AMAZON.NextIntent",
+                  "AMAZON.PreviousIntent", "GoToStepIntent", "ResumeIntent", "AMAZON.StartOverIntent",
+                  "AMAZON.FallbackIntent", "AMAZON.HelpIntent", "CausesIntent", "TreatmentIntent"})
+BASE_ENVELOPE = next(e for e in ENVELOPES if e["request"]["type"] == "IntentRequest")
+
+
+def simulate(envelope: dict) -> tuple[int, str, str]:
+    """`hamstring simulate FILE`, the real command, run in this process: (exit code, stdout, stderr)."""
+    from hamstring.main import main
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(envelope, handle)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["simulate", handle.name])
+    finally:
+        Path(handle.name).unlink()
+    return code, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(attributes, st.sampled_from(INTENTS), st.none() | st.sampled_from(["3", "²", "③", "twelve", "0", "999"]))
+def test_any_session_attributes_through_simulate_get_a_real_answer(state, intent, step):
+    envelope = json.loads(json.dumps(BASE_ENVELOPE))
+    envelope["session"].update(new=False, attributes=state)
+    envelope["request"]["intent"] = {"name": intent, "confirmationStatus": "NONE", "slots": {} if step is None else {
+        "step": {"name": "step", "value": step, "confirmationStatus": "NONE"}}}
+    with recorded() as records:
+        code, out, err = simulate(envelope)
+    assert code == 0 and "Traceback" not in err, err[-500:]
+    response = json.loads(out)
+    text = out.lower()
+    assert "went wrong" not in text and "had trouble" not in text, speech_of(response)
+    for ssml in speech_of(response):
+        assert_well_formed_speech(ssml)
+    assert_clean_log(records)
