@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
 from .language import Language, load_language
-from .names import FALLBACK_INTENT, RED_FLAG_INTENT, RED_FLAG_LIST
-from .redflags import RedFlagDetector
+from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
+from .redflags import PhraseFinder, RedFlagDetector
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
 
@@ -119,6 +119,7 @@ class Matcher:
             {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)},
             language.raw.get("red_flag_signs", {}),
         )
+        self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
         # Slot values by their words, for reading values out of paraphrases: list -> word tuple -> value id.
         self._values: dict[str, dict[tuple[str, ...], str]] = {
             name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
@@ -198,6 +199,16 @@ class Matcher:
         norm = normalize(text)
         if not norm:
             return Match(FALLBACK_INTENT)
+        return self._with_harm(norm, self._understand(norm, context))
+
+    def _with_harm(self, norm: str, match: Match) -> Match:
+        """A pain or injury mention rides along as the `harm` slot, so the skill adds its safety net to the answer."""
+        if match.intent in (RED_FLAG_INTENT, FALLBACK_INTENT):
+            return match  # a red flag's answer is stronger guidance; a miss carries the safety net anyway
+        found = self.harm.find(norm)
+        return replace(match, slots={**match.slots, HARM_SLOT: found}) if found else match
+
+    def _understand(self, norm: str, context: MatchContext) -> Match:
         flag = self.red_flags.detect(norm)
         if flag is not None:
             return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
