@@ -71,7 +71,8 @@ def compile_runtime(language: Language) -> dict[str, Any]:
             for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)
         },
         "red_flag_signs": language.raw.get("red_flag_signs", {}),
-        "harm_words": sorted({" ".join(fold(w) for w in words(p)) for p in language.raw["skill"].get("harm_words", ())}),
+        "harm_words": sorted({" ".join(fold(w) for w in words(p))
+                              for p in language.raw["skill"].get("harm_words", ())}),
     }
 
 
