@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
@@ -24,9 +24,12 @@ from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 from .language import Language, load_language
 from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
 from .redflags import PhraseFinder, RedFlagDetector
+from .semantic import NOT_COVERED, TOPIC_PREFIX, SemanticStage, load_stage
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
 
+# Where the semantic stage finds an answer id, the question intent that carries it (in this order: relief first).
+SEMANTIC_QUESTION_INTENTS = ("RemedyIntent", "ActionIntent", "CauseIntent", "ConcernIntent", "GroupIntent")
 # An open slot takes at most this many words: "does tonic water help" yes, a whole second sentence no.
 MAX_OPEN_VALUE_WORDS = 4
 # Lists whose values are spotted in paraphrases, and the question intent each one's slot belongs to.
@@ -214,6 +217,22 @@ class Matcher:
             return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
+        semantic = self.semantic
+        told = semantic.red_flag(norm) if semantic is not None else None
+        if told is not None:  # a warning sign told in words no cue holds: before any question it came with
+            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: norm}, {RED_FLAG_LIST: told.label}, told.similarity,
+                         "semantic")
+        found = self._match_words(norm, context)
+        if semantic is not None and (found.is_fallback or found.method == "similar"):
+            # Where the words found nothing, or only a loose paraphrase, the nearest exemplars may know better; over
+            # a paraphrase they need to be surer (measured on the dev sets: docs/understanding.md).
+            reading = semantic.answer(norm, sure=not found.is_fallback)
+            meant = self._for_label(reading.label, reading.similarity) if reading is not None else None
+            return meant or found
+        return found
+
+    def _match_words(self, norm: str, context: MatchContext) -> Match:
+        """The stages over the templates' own words: exact, spotted slot values, open values, then similar."""
         exact = self._match_templates(norm, context)
         if exact is not None:
             return exact
@@ -225,6 +244,38 @@ class Matcher:
             if opened is not None:
                 return opened
         return self._match_similar(norm)
+
+    @cached_property
+    def semantic(self) -> SemanticStage | None:
+        return load_stage()
+
+    def _for_label(self, label: str, score: float) -> Match | None:
+        """The request that asks for `label` (an exemplar's): a topic's intent, a one-off question's intent, or a
+        question intent whose slot list has the answer as a value (the value's first phrasing as the words)."""
+        if label.startswith(TOPIC_PREFIX):
+            intent = self.language.intent_by_topic.get(label[len(TOPIC_PREFIX):])
+            return Match(intent, score=score, method="semantic") if intent else None
+        for intent, answer in self.language.answer_by_intent.items():
+            if answer == label:
+                return Match(intent, score=score, method="semantic")
+        if label == NOT_COVERED:  # an honest "not covered" about whatever it was
+            return Match("RemedyIntent", score=score, method="semantic")
+        for intent in SEMANTIC_QUESTION_INTENTS:
+            for slot in self.language.intents[intent].slot_types:
+                phrase = self._first_phrase.get(slot, {}).get(label)
+                if phrase is not None:
+                    return Match(intent, {slot: phrase}, {slot: label}, score, "semantic")
+        return None
+
+    @cached_property
+    def _first_phrase(self) -> dict[str, dict[str, str]]:
+        """list -> value id -> the value's first phrasing (how a request names it)."""
+        table: dict[str, dict[str, str]] = {}
+        for name in self.language.text_lists:
+            for value_id, phrases in self.language.value_phrases(name):
+                if phrases:
+                    table.setdefault(name, {}).setdefault(value_id, phrases[0])
+        return table
 
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""
