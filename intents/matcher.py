@@ -24,7 +24,7 @@ from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 from .language import Language, load_language
 from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
 from .redflags import PhraseFinder, RedFlagDetector
-from .semantic import NOT_COVERED, TOPIC_PREFIX, SemanticStage, load_stage
+from .semantic import NOT_COVERED, RED_FLAG_PREFIX, TOPIC_PREFIX, SemanticStage, load_stage
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
 
@@ -220,8 +220,7 @@ class Matcher:
         semantic = self.semantic
         told = semantic.red_flag(norm) if semantic is not None else None
         if told is not None:  # a warning sign told in words no cue holds: before any question it came with
-            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: norm}, {RED_FLAG_LIST: told.label}, told.similarity,
-                         "semantic")
+            return self._for_label(told.label, told.similarity, norm) or Match(RED_FLAG_INTENT)
         found = self._match_words(norm, context)
         if semantic is not None and (found.is_fallback or found.method == "similar"):
             # Where the words found nothing, or only a loose paraphrase, the nearest exemplars may know better; over
@@ -249,9 +248,12 @@ class Matcher:
     def semantic(self) -> SemanticStage | None:
         return load_stage()
 
-    def _for_label(self, label: str, score: float) -> Match | None:
-        """The request that asks for `label` (an exemplar's): a topic's intent, a one-off question's intent, or a
-        question intent whose slot list has the answer as a value (the value's first phrasing as the words)."""
+    def _for_label(self, label: str, score: float, said: str = "") -> Match | None:
+        """The request that asks for `label` (an exemplar's): a red flag (with the words `said`), a topic's intent, a
+        one-off question's intent, or a question intent whose slot list has the answer as a value (the value's
+        first phrasing as the words)."""
+        if label.startswith(RED_FLAG_PREFIX):
+            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: said or label}, {RED_FLAG_LIST: label}, score, "semantic")
         if label.startswith(TOPIC_PREFIX):
             intent = self.language.intent_by_topic.get(label[len(TOPIC_PREFIX):])
             return Match(intent, score=score, method="semantic") if intent else None
