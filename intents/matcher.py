@@ -14,6 +14,7 @@ Stages, all built from the language source:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -217,12 +218,19 @@ class Matcher:
             return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
+        exact = self._match_templates(norm, context)
+        if exact is not None:  # a sentence of ours, word for word: nothing to guess
+            return exact
         semantic = self.semantic
         told = semantic.red_flag(norm) if semantic is not None else None
         if told is not None:  # a warning sign told in words no cue holds: before any question it came with
             return self._for_label(told.label, told.similarity, norm) or Match(RED_FLAG_INTENT)
         found = self._match_words(norm, context)
-        if semantic is not None and (found.is_fallback or found.method == "similar"):
+        # Ours to read only when it names the domain, or follows a turn of ours in words of ours (the templates' and
+        # the exemplars'): "how many calories are in a banana" is not, even mid-session.
+        ours = found.method == "similar" or self._names_domain(norm)
+        ours = ours or (context.in_session and semantic is not None and self._in_vocabulary(norm, semantic.words))
+        if semantic is not None and ours and (found.is_fallback or found.method == "similar"):
             # Where the words found nothing, or only a loose paraphrase, the nearest exemplars may know better; over
             # a paraphrase they need to be surer (measured on the dev sets: docs/understanding.md).
             reading = semantic.answer(norm, sure=not found.is_fallback)
@@ -231,10 +239,7 @@ class Matcher:
         return found
 
     def _match_words(self, norm: str, context: MatchContext) -> Match:
-        """The stages over the templates' own words: exact, spotted slot values, open values, then similar."""
-        exact = self._match_templates(norm, context)
-        if exact is not None:
-            return exact
+        """The fuzzy stages over the templates' own words: spotted slot values, open values, then similar."""
         spotted = self._match_spotted(norm, context)
         if spotted is not None:
             return spotted
@@ -278,6 +283,9 @@ class Matcher:
                 if phrases:
                     table.setdefault(name, {}).setdefault(value_id, phrases[0])
         return table
+
+    def _in_vocabulary(self, norm: str, extra: frozenset[str] = frozenset()) -> bool:
+        return not {stem(w) for w in words(norm) if w not in STOP_WORDS} - self._vocabulary - extra
 
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""
@@ -498,4 +506,12 @@ class SampleMatcher(Matcher):
     def match(self, text: str, context: MatchContext | None = None) -> Match:
         norm = normalize(text)
         exact = self._match_templates(norm, context or MatchContext()) if norm else None
+        if exact is None and " ".join(re.sub(r"[^a-z' ]", " ", norm).split()) in self._red_flag_samples:
+            return Match(RED_FLAG_INTENT, score=1.0, method="template")  # a red-flag story sample, slot-less
         return exact or Match(FALLBACK_INTENT, method="none")
+
+    @cached_property
+    def _red_flag_samples(self) -> frozenset[str]:
+        from .alexa_model import red_flag_exemplar_samples
+
+        return frozenset(red_flag_exemplar_samples())

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .text import normalize
+from .text import normalize, stem, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,6 +41,8 @@ NEIGHBOURS = 5
 # Chosen on the dev sets (tests/data/dev_people_a.yaml, dev_people_b.yaml): see docs/understanding.md.
 RED_FLAG_MIN_SIMILARITY = 0.45  # the nearest red-flag exemplar at least this close ...
 RED_FLAG_MIN_SHARE = 0.6  # ... and red flags at least this share of the neighbours' vote
+MIN_STORY_WORDS = 4
+SAME_SENTENCE = 0.95  # an exemplar this close is the same sentence: its label decides
 ANSWER_MIN_SIMILARITY = 0.5
 ANSWER_MIN_SHARE = 0.4
 SURE_MIN_SIMILARITY = 0.55  # to overrule the word matcher's loose paraphrase reading
@@ -96,6 +98,9 @@ class SemanticStage:
                 self.labels.append(label)
                 texts.append(normalize(sentence))
         self._matrix = embedder.embed(texts)
+        # The exemplars' word stems, in the matcher's own terms: what people say about cramps, beyond the templates.
+        self.words = frozenset(stem(w) for text, label in zip(texts, self.labels, strict=True)
+                               if label != OUT_OF_DOMAIN for w in words(text))
         self._is_red_flag = np.array([label.startswith(RED_FLAG_PREFIX) for label in self.labels])
 
     def _neighbours(self, text: str) -> list[tuple[str, float]]:
@@ -117,8 +122,13 @@ class SemanticStage:
         return Reading(label, nearest, weight / total)
 
     def red_flag(self, text: str) -> Reading | None:
-        """The red flag the text most likely tells, when the nearest exemplars lean that way enough."""
+        """The red flag the text most likely tells, when the nearest exemplars lean that way enough (a story takes
+        a few words: "continue" or "it's bad" alone is no story)."""
+        if len(text.split()) < MIN_STORY_WORDS:
+            return None
         neighbours = self._neighbours(text)
+        if neighbours[0][1] >= SAME_SENTENCE and not neighbours[0][0].startswith(RED_FLAG_PREFIX):
+            return None  # said as an exemplar of something else, near enough word for word
         flags = sum(max(s, 0.0) for label, s in neighbours if label.startswith(RED_FLAG_PREFIX))
         total = sum(max(s, 0.0) for _, s in neighbours) or 1.0
         reading = self._vote(neighbours, lambda label: label.startswith(RED_FLAG_PREFIX))
@@ -129,7 +139,11 @@ class SemanticStage:
     def answer(self, text: str, sure: bool = False) -> Reading | None:
         """What the text asks for (an answer id, topic:..., not_covered...), or None (out of domain, or unsure).
         `sure`: the stricter bar, for overruling another reading."""
-        reading = self._vote(self._neighbours(text), lambda label: not label.startswith(RED_FLAG_PREFIX))
+        neighbours = self._neighbours(text)
+        if neighbours[0][1] >= SAME_SENTENCE:  # an exemplar said word for word: its label decides
+            label = neighbours[0][0]
+            return None if label == OUT_OF_DOMAIN or label.startswith(RED_FLAG_PREFIX) else Reading(label, 1.0, 1.0)
+        reading = self._vote(neighbours, lambda label: not label.startswith(RED_FLAG_PREFIX))
         if reading is None or reading.label == OUT_OF_DOMAIN:
             return None
         similarity, share = (SURE_MIN_SIMILARITY, SURE_MIN_SHARE) if sure else (ANSWER_MIN_SIMILARITY, ANSWER_MIN_SHARE)
