@@ -18,10 +18,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
+from .cache import cached
 from .language import Language, load_language
 from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
 from .redflags import PhraseFinder, RedFlagDetector
@@ -109,7 +111,25 @@ class Matcher:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._domain = {stem(w) for w in language.raw["skill"].get("domain_words", [])}
-        self._vocabulary = {stem(w) for w in _templatewords(language)}
+        # Everything expanded from the templates and lists is derived from them and this code only: built once,
+        # then read from the cache (intents/cache.py).
+        index = cached("matcher-index", _index_inputs(language), self._build_index)
+        self.__dict__.update(index)
+        self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
+        self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
+        skill = language.raw["skill"]
+        self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
+        self._leg = {stem(w) for w in skill.get("leg_words", [])}
+        self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
+        cues = skill.get("question_cues", {})
+        self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
+        self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
+
+    # -- index -------------------------------------------------------------------------------------------------
+    def _build_index(self) -> dict[str, object]:
+        """Launch phrases, invocation prefixes, red-flag cues, slot values by words and stems, and the template
+        expansions' features, IDF weights, postings and cue shares (INDEX_FIELDS), for the cache."""
+        language = self.language
         self._launch = {
             normalize(t) for s in language.launch for t in language.expansions(s.expression, keep_slots=False)
         }
@@ -118,34 +138,22 @@ class Matcher:
             key=len,
             reverse=True,
         )
-        self._build_index()
         self.red_flags = RedFlagDetector(
             {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)},
             language.raw.get("red_flag_signs", {}),
         )
-        self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
         # Slot values by their words, for reading values out of paraphrases: list -> word tuple -> value id.
-        self._values: dict[str, dict[tuple[str, ...], str]] = {
+        self._values = {
             name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in language.text_lists
         }
-        self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
-        skill = language.raw["skill"]
-        self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
-        self._leg = {stem(w) for w in skill.get("leg_words", [])}
-        self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
-        cues = skill.get("question_cues", {})
-        self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
         # Slot values by their stems, for spotting them in paraphrases: list -> stem tuple -> value id.
         self._spot = {
             name: {tuple(stems(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in SPOTTED_LISTS
         }
-        self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
-
-    # -- index -------------------------------------------------------------------------------------------------
-    def _build_index(self) -> None:
         samples: list[tuple[str, list[str]]] = []
+        self._vocabulary = {stem(w) for w in _templatewords(self.language)}
         self._intent_vocabulary = {
             name: {stem(w) for w in _templatewords(self.language, [name])} for name in self.language.intents
         }
@@ -178,6 +186,7 @@ class Matcher:
             rates = {name: n / per_intent[name] for name, n in counts.items()}
             total_rate = sum(rates.values())
             self._cue[feat] = {name: rate / total_rate for name, rate in rates.items()}
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
 
     def _vector(self, feats: list[str]) -> dict[str, float]:
         counts: dict[str, float] = defaultdict(float)
@@ -491,6 +500,17 @@ def _templatewords(language: Language, intents: list[str] | None = None) -> set[
         for sentence in language.sentences(name):
             walker.visit(sentence.expression)
     return walker.words
+
+
+INDEX_FIELDS = ("_launch", "_prefixes", "red_flags", "_values", "_spot", "_vocabulary", "_intent_vocabulary", "_idf",
+                "_unknown_idf", "_postings", "_sample_intent", "_cue")
+
+
+def _index_inputs(language: Language) -> list[str | bytes]:
+    """What the index is derived from: the language source and the code that expands and indexes it."""
+    here = Path(__file__).resolve().parent
+    code = [(here / f"{module}.py").read_bytes() for module in ("matcher", "language", "walk", "text", "redflags")]
+    return [language.path.read_bytes(), *code]
 
 
 @lru_cache(maxsize=2)
