@@ -3,7 +3,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh server,voice,dev
+bash scripts/setup.sh server,voice,understanding,dev
 .venv/bin/ruff check --quiet .
 .venv/bin/mypy --no-error-summary
 exec .venv/bin/python -m pytest "$@"

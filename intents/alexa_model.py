@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from .alexa_samples import build_index, make_disjoint
 from .language import Language
-from .names import BUILTIN_PREFIX, FALLBACK_INTENT
+from .names import BUILTIN_PREFIX, FALLBACK_INTENT, RED_FLAG_INTENT
+from .semantic import RED_FLAG_PREFIX, load_exemplars
 
 # Alexa recommends many samples per intent; past a few hundred they add build time, not accuracy.
 SAMPLES_PER_INTENT = 300
@@ -45,8 +46,27 @@ def alexa_samples(language: Language, intent: str) -> list[str]:
         samples.extend(
             language.expansions(sentence.expression, keep_slots=True, limit=SAMPLES_PER_TEMPLATE, seed=index)
         )
-    distinct = list(dict.fromkeys(s.lower() for s in samples))
-    return sorted(distinct[:SAMPLES_PER_INTENT])
+    distinct = list(dict.fromkeys(s.lower() for s in samples))[:SAMPLES_PER_INTENT]
+    if intent == RED_FLAG_INTENT:
+        # Every family of red flag told in words (the semantic stage's exemplars) is a sample too, so a device's NLU
+        # hears the same stories the offline matcher does; the skill answers a RedFlagIntent without a slot with the
+        # general warning signs and the emergency number.
+        taken = set(distinct)
+        distinct += [s for s in red_flag_exemplar_samples() if s not in taken]
+    return sorted(distinct)
+
+
+def red_flag_exemplar_samples() -> list[str]:
+    """The red-flag exemplars in the form Alexa takes samples: lowercase words, no digits, at most 200 characters."""
+    out = []
+    for label, sentences in load_exemplars().items():
+        if not label.startswith(RED_FLAG_PREFIX):
+            continue
+        for sentence in sentences:
+            sample = " ".join(re.sub(r"[^a-z' ]", " ", sentence.lower()).split())
+            if sample and len(sample) <= MAX_SAMPLE_CHARS and _SAMPLE_CHARS.match(sample):
+                out.append(sample)
+    return list(dict.fromkeys(out))
 
 
 def slot_types(language: Language) -> list[dict]:

@@ -212,7 +212,8 @@ def default_sentences_path() -> Path:
 @lru_cache(maxsize=4)
 def load_language(path: Path | None = None) -> Language:
     path = path or default_sentences_path()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader where PyYAML has it: the same data, a tenth of the time.
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     intents = Intents.from_dict(raw)
     specs: dict[str, IntentSpec] = {}
     for name, body in raw["intents"].items():

@@ -14,19 +14,25 @@ Stages, all built from the language source:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
+from .cache import cached
 from .language import Language, load_language
-from .names import FALLBACK_INTENT, RED_FLAG_INTENT, RED_FLAG_LIST
-from .redflags import RedFlagDetector
+from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
+from .redflags import PhraseFinder, RedFlagDetector
+from .semantic import NOT_COVERED, RED_FLAG_PREFIX, TOPIC_PREFIX, SemanticStage, load_stage
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
 
+# Where the semantic stage finds an answer id, the question intent that carries it (in this order: relief first).
+SEMANTIC_QUESTION_INTENTS = ("RemedyIntent", "ActionIntent", "CauseIntent", "ConcernIntent", "GroupIntent")
 # An open slot takes at most this many words: "does tonic water help" yes, a whole second sentence no.
 MAX_OPEN_VALUE_WORDS = 4
 # Lists whose values are spotted in paraphrases, and the question intent each one's slot belongs to.
@@ -105,7 +111,25 @@ class Matcher:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._domain = {stem(w) for w in language.raw["skill"].get("domain_words", [])}
-        self._vocabulary = {stem(w) for w in _templatewords(language)}
+        # Everything expanded from the templates and lists is derived from them and this code only: built once,
+        # then read from the cache (intents/cache.py).
+        index = cached("matcher-index", _index_inputs(language), self._build_index)
+        self.__dict__.update(index)
+        self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
+        self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
+        skill = language.raw["skill"]
+        self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
+        self._leg = {stem(w) for w in skill.get("leg_words", [])}
+        self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
+        cues = skill.get("question_cues", {})
+        self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
+        self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
+
+    # -- index -------------------------------------------------------------------------------------------------
+    def _build_index(self) -> dict[str, object]:
+        """Launch phrases, invocation prefixes, red-flag cues, slot values by words and stems, and the template
+        expansions' features, IDF weights, postings and cue shares (INDEX_FIELDS), for the cache."""
+        language = self.language
         self._launch = {
             normalize(t) for s in language.launch for t in language.expansions(s.expression, keep_slots=False)
         }
@@ -114,34 +138,23 @@ class Matcher:
             key=len,
             reverse=True,
         )
-        self._build_index()
         self.red_flags = RedFlagDetector(
             {flag: [tuple(words(p)) for p in phrases] for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)},
             language.raw.get("red_flag_signs", {}),
         )
         # Slot values by their words, for reading values out of paraphrases: list -> word tuple -> value id.
-        self._values: dict[str, dict[tuple[str, ...], str]] = {
+        self._values = {
             name: {tuple(words(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in language.text_lists
         }
         self._longest_value = {name: max((len(k) for k in table), default=0) for name, table in self._values.items()}
-        self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
-        skill = language.raw["skill"]
-        self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
-        self._leg = {stem(w) for w in skill.get("leg_words", [])}
-        self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
-        cues = skill.get("question_cues", {})
-        self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
         # Slot values by their stems, for spotting them in paraphrases: list -> stem tuple -> value id.
         self._spot = {
             name: {tuple(stems(p)): value_id for value_id, phrases in language.value_phrases(name) for p in phrases}
             for name in SPOTTED_LISTS
         }
-        self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
-
-    # -- index -------------------------------------------------------------------------------------------------
-    def _build_index(self) -> None:
         samples: list[tuple[str, list[str]]] = []
+        self._vocabulary = {stem(w) for w in _templatewords(self.language)}
         self._intent_vocabulary = {
             name: {stem(w) for w in _templatewords(self.language, [name])} for name in self.language.intents
         }
@@ -174,6 +187,7 @@ class Matcher:
             rates = {name: n / per_intent[name] for name, n in counts.items()}
             total_rate = sum(rates.values())
             self._cue[feat] = {name: rate / total_rate for name, rate in rates.items()}
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
 
     def _vector(self, feats: list[str]) -> dict[str, float]:
         counts: dict[str, float] = defaultdict(float)
@@ -199,14 +213,43 @@ class Matcher:
         norm = normalize(text)
         if not norm:
             return Match(FALLBACK_INTENT)
+        return self._with_harm(norm, self._understand(norm, context))
+
+    def _with_harm(self, norm: str, match: Match) -> Match:
+        """A pain or injury mention rides along as the `harm` slot, so the skill adds its safety net to the answer."""
+        if match.intent in (RED_FLAG_INTENT, FALLBACK_INTENT):
+            return match  # a red flag's answer is stronger guidance; a miss carries the safety net anyway
+        found = self.harm.find(norm)
+        return replace(match, slots={**match.slots, HARM_SLOT: found}) if found else match
+
+    def _understand(self, norm: str, context: MatchContext) -> Match:
         flag = self.red_flags.detect(norm)
         if flag is not None:
             return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
         exact = self._match_templates(norm, context)
-        if exact is not None:
+        if exact is not None:  # a sentence of ours, word for word: nothing to guess
             return exact
+        semantic = self.semantic
+        told = semantic.red_flag(norm) if semantic is not None else None
+        if told is not None:  # a warning sign told in words no cue holds: before any question it came with
+            return self._for_label(told.label, told.similarity, norm) or Match(RED_FLAG_INTENT)
+        found = self._match_words(norm, context)
+        # Ours to read only when it names the domain, or follows a turn of ours in words of ours (the templates' and
+        # the exemplars'): "how many calories are in a banana" is not, even mid-session.
+        ours = found.method == "similar" or self._names_domain(norm)
+        ours = ours or (context.in_session and semantic is not None and self._in_vocabulary(norm, semantic.words))
+        if semantic is not None and ours and (found.is_fallback or found.method == "similar"):
+            # Where the words found nothing, or only a loose paraphrase, the nearest exemplars may know better; over
+            # a paraphrase they need to be surer (measured on the dev sets: docs/understanding.md).
+            reading = semantic.answer(norm, sure=not found.is_fallback)
+            meant = self._for_label(reading.label, reading.similarity) if reading is not None else None
+            return meant or found
+        return found
+
+    def _match_words(self, norm: str, context: MatchContext) -> Match:
+        """The fuzzy stages over the templates' own words: spotted slot values, open values, then similar."""
         spotted = self._match_spotted(norm, context)
         if spotted is not None:
             return spotted
@@ -215,6 +258,44 @@ class Matcher:
             if opened is not None:
                 return opened
         return self._match_similar(norm)
+
+    @cached_property
+    def semantic(self) -> SemanticStage | None:
+        return load_stage()
+
+    def _for_label(self, label: str, score: float, said: str = "") -> Match | None:
+        """The request that asks for `label` (an exemplar's): a red flag (with the words `said`), a topic's intent, a
+        one-off question's intent, or a question intent whose slot list has the answer as a value (the value's
+        first phrasing as the words)."""
+        if label.startswith(RED_FLAG_PREFIX):
+            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: said or label}, {RED_FLAG_LIST: label}, score, "semantic")
+        if label.startswith(TOPIC_PREFIX):
+            intent = self.language.intent_by_topic.get(label[len(TOPIC_PREFIX):])
+            return Match(intent, score=score, method="semantic") if intent else None
+        for intent, answer in self.language.answer_by_intent.items():
+            if answer == label:
+                return Match(intent, score=score, method="semantic")
+        if label == NOT_COVERED:  # an honest "not covered" about whatever it was
+            return Match("RemedyIntent", score=score, method="semantic")
+        for intent in SEMANTIC_QUESTION_INTENTS:
+            for slot in self.language.intents[intent].slot_types:
+                phrase = self._first_phrase.get(slot, {}).get(label)
+                if phrase is not None:
+                    return Match(intent, {slot: phrase}, {slot: label}, score, "semantic")
+        return None
+
+    @cached_property
+    def _first_phrase(self) -> dict[str, dict[str, str]]:
+        """list -> value id -> the value's first phrasing (how a request names it)."""
+        table: dict[str, dict[str, str]] = {}
+        for name in self.language.text_lists:
+            for value_id, phrases in self.language.value_phrases(name):
+                if phrases:
+                    table.setdefault(name, {}).setdefault(value_id, phrases[0])
+        return table
+
+    def _in_vocabulary(self, norm: str, extra: frozenset[str] = frozenset()) -> bool:
+        return not {stem(w) for w in words(norm) if w not in STOP_WORDS} - self._vocabulary - extra
 
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""
@@ -424,6 +505,17 @@ def _templatewords(language: Language, intents: list[str] | None = None) -> set[
     return walker.words
 
 
+INDEX_FIELDS = ("_launch", "_prefixes", "red_flags", "_values", "_longest_value", "_spot", "_vocabulary",
+                "_intent_vocabulary", "_idf", "_unknown_idf", "_postings", "_sample_intent", "_cue")
+
+
+def _index_inputs(language: Language) -> list[str | bytes]:
+    """What the index is derived from: the language source and the code that expands and indexes it."""
+    here = Path(__file__).resolve().parent
+    code = [(here / f"{module}.py").read_bytes() for module in ("matcher", "language", "walk", "text", "redflags")]
+    return [language.path.read_bytes(), *code]
+
+
 @lru_cache(maxsize=2)
 def default_matcher() -> Matcher:
     return Matcher(load_language())
@@ -437,4 +529,12 @@ class SampleMatcher(Matcher):
     def match(self, text: str, context: MatchContext | None = None) -> Match:
         norm = normalize(text)
         exact = self._match_templates(norm, context or MatchContext()) if norm else None
+        if exact is None and " ".join(re.sub(r"[^a-z' ]", " ", norm).split()) in self._red_flag_samples:
+            return Match(RED_FLAG_INTENT, score=1.0, method="template")  # a red-flag story sample, slot-less
         return exact or Match(FALLBACK_INTENT, method="none")
+
+    @cached_property
+    def _red_flag_samples(self) -> frozenset[str]:
+        from .alexa_model import red_flag_exemplar_samples
+
+        return frozenset(red_flag_exemplar_samples())

@@ -5,3 +5,4 @@ BUILTIN_PREFIX = "AMAZON."
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 RED_FLAG_INTENT = "RedFlagIntent"
 RED_FLAG_LIST = "red_flag"  # the slot, and the value list, that names which red flag
+HARM_SLOT = "harm"  # the words of a pain or injury mention, which the skill answers with its safety net too

@@ -186,3 +186,20 @@ def _match_from(stems: list[str], start: int, cue: tuple[str, ...]) -> int | Non
         else:
             return None
     return position
+
+
+class PhraseFinder:
+    """The first of some phrases (contiguous words, plurals folded) that occurs in a text: the `harm` words."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self._phrases = sorted({tuple(fold(w) for w in words(p)) for p in phrases if words(p)}, key=len, reverse=True)
+
+    def find(self, text: str) -> str | None:
+        said = words(text)
+        stems = [fold(w) for w in said]
+        for phrase in self._phrases:  # longest first
+            size = len(phrase)
+            for start in range(len(stems) - size + 1):
+                if tuple(stems[start : start + size]) == phrase:
+                    return " ".join(said[start : start + size])
+        return None

@@ -8,13 +8,13 @@ and the red-flag cues. `hamstring assets build` writes it; `hamstring assets che
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .names import RED_FLAG_LIST
-from .redflags import RedFlagDetector, fold
+from .redflags import PhraseFinder, RedFlagDetector, fold
 from .text import words
 
 if TYPE_CHECKING:  # the compiler needs hassil; the loader must not
@@ -31,6 +31,11 @@ class RuntimeLanguage:
     values: dict[str, dict[str, str]]  # list -> phrase (as `words` joins it) -> value id
     red_flag_cues: dict[str, list[str]]
     red_flag_signs: dict[str, list]
+    harm_words: list[str] = field(default_factory=list)  # folded phrases: pain, injury, a fall, swelling, ...
+
+    @cached_property
+    def harm(self) -> PhraseFinder:
+        return PhraseFinder(self.harm_words)
 
     @cached_property
     def red_flags(self) -> RedFlagDetector:
@@ -66,6 +71,8 @@ def compile_runtime(language: Language) -> dict[str, Any]:
             for flag, phrases in language.value_phrases(RED_FLAG_LIST, None)
         },
         "red_flag_signs": language.raw.get("red_flag_signs", {}),
+        "harm_words": sorted({" ".join(fold(w) for w in words(p))
+                              for p in language.raw["skill"].get("harm_words", ())}),
     }
 
 
@@ -88,4 +95,5 @@ def load_runtime(path: Path | None = None) -> RuntimeLanguage:
         values=raw["values"],
         red_flag_cues=raw["red_flags"],
         red_flag_signs=raw["red_flag_signs"],
+        harm_words=raw.get("harm_words", []),
     )

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-extras=${1:-server,voice}
+extras=${1:-server,voice,understanding}
 
 # System packages: scripts/system-packages.txt says which, and which extras need them. Installed when we may
 # (root or sudo), and a failure stops the set-up; without either, the missing ones are named and the tests that need

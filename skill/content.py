@@ -123,6 +123,11 @@ class Content:
     answers: dict[str, Answer]
     red_flags: dict[str, RedFlag]
     not_covered: NotCovered
+    safety_net: tuple[str, ...] = ()  # statement ids of the one short safety line (see `safety_net:`)
+
+    @property
+    def safety_line(self) -> str:
+        return self.read(self.safety_net)
 
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for section in self.sections.values() for s in section.statements())
@@ -265,6 +270,7 @@ def load_content(path: Path | None = None) -> Content:
         answers=answers,
         red_flags=red_flags,
         not_covered=not_covered,
+        safety_net=tuple(raw.get("safety_net", {}).get("says", ())),
     )
 
 

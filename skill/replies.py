@@ -113,6 +113,7 @@ def give_red_flag(turn: Turn, flag_id: str | None) -> Response:
     text = turn.content.read(flag.says)
     turn.state.topic, turn.state.answer = section.id, flag.id
     log.info("red flag: %s", flag.id)
+    turn.safety = False  # the red flag's own guidance says more than the safety net
     # The warning comes first, even before the once-a-session disclaimer.
     if flag.is_emergency:
         # Free the device at once: the next thing to do is a phone call, not another question.
@@ -151,6 +152,8 @@ def welcome(turn: Turn, greeting_key: str) -> Response:
 def fallback(turn: Turn) -> Response:
     # Keep the offer and the step position: a misheard "next" must not lose the user's place.
     turn.state.offer = turn.previous.offer
+    # A miss is never a plain apology: it may have been a warning sign told in words nobody wrote down.
+    turn.safety = True
     return turn.reply([turn.say("fallback"), turn.say("fallback_hint")], turn.say("anything_else_reprompt"))
 
 

@@ -13,12 +13,15 @@ from functools import lru_cache
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Directive, Response
+from ask_sdk_model import Directive, IntentRequest, Response
+
+from intents.runtime import load_runtime
 
 from . import display
 from .content import NOT_COVERED, TREATMENT, Content, Dialog, Section, load_content, load_dialog
 from .persist import PLACE_ACTION, RESUMED
 from .reply import Reply, respond
+from .slots import slot_texts
 from .state import ConversationState, StateLimits
 from .store.place import SavedPlace
 
@@ -38,6 +41,7 @@ class Turn:
     resumed: SavedPlace | None = None  # the saved place a new session picked up (persist.py), if any
     screen: bool = False  # the device shows APL documents
     has_store: bool = False  # a persistence adapter keeps the saved place ("forget me" has something to delete)
+    safety: bool = False  # the reply carries the safety net: pain or injury was mentioned (a miss sets it too)
 
     @property
     def step_count(self) -> int:
@@ -65,6 +69,8 @@ class Turn:
               card: tuple[str, str] | None = None, end_session: bool = False) -> Response:
         """`screen`: the document for an APL device (a step's); by default answers show the card, and prompts the
         speech. Devices without APL never get a directive (a certification rule)."""
+        if self.safety:
+            parts = with_safety_line(parts, self.content.safety_line)
         directives: list[Directive] = []
         if self.screen:
             if screen is None and (card is not None or not end_session):
@@ -75,6 +81,23 @@ class Turn:
                 directives.append(screen)
         return respond(self.handler_input, Reply(parts, reprompt, state=self.state, card=card,
                                                  end_session=end_session, directives=directives))
+
+
+def with_safety_line(parts: list[str], line: str) -> list[str]:
+    """The safety net before the closing question (the last part), so the reply still ends by asking."""
+    if not line or line in parts:
+        return parts
+    return [*parts[:-1], line, parts[-1]] if len(parts) > 1 else [*parts, line]
+
+
+def mentions_harm(handler_input: HandlerInput) -> bool:
+    """Pain, an injury, a fall, swelling or not moving, in any slot's words (offline, the matcher passes them as the
+    `harm` slot; on Alexa, they arrive in whichever slot heard them)."""
+    request = handler_input.request_envelope.request
+    if not isinstance(request, IntentRequest):
+        return False
+    finder = load_runtime().harm
+    return any(finder.find(said) is not None for said in slot_texts(request))
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +121,8 @@ def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:
     resumed = handler_input.attributes_manager.request_attributes.get(RESUMED)
     return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn(),
                 resumed=resumed if isinstance(resumed, SavedPlace) else None,
-                screen=display.supports_apl(handler_input.request_envelope), has_store=has_store)
+                screen=display.supports_apl(handler_input.request_envelope), has_store=has_store,
+                safety=mentions_harm(handler_input))
 
 
 class TurnInterceptor(AbstractRequestInterceptor):
