@@ -2,7 +2,8 @@
 
 Stages, all built from the language source:
 0. red flags first: a cue of the `red_flag` list anywhere in the text is RedFlagIntent, whatever else it says;
-1. the hassil templates themselves (exact, with slots; among several readings the conversation's topic decides);
+1. the hassil templates themselves (exact, with slots; among several readings the conversation's topic decides),
+   then once more without the discourse markers in front ("ok and how do i avoid them", "right go on");
 2. frames marked `open_values` with any short phrase in the slot ("does tonic water help"), as Alexa sends a value
    it could not resolve; only when the text names the domain or a session is open;
 3. for paraphrases the templates do not list, a nearest-neighbour search over the templates' expansions, on
@@ -130,6 +131,8 @@ class Matcher:
         self._leg = {stem(w) for w in skill.get("leg_words", [])}
         self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
         cues = skill.get("question_cues", {})
+        # Longest first, so "hi there" goes before "hi".
+        self._markers = sorted((tuple(words(m)) for m in skill.get("discourse_markers", [])), key=len, reverse=True)
         self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
         # Slot values by their stems, for spotting them in paraphrases: list -> stem tuple -> value id.
         self._spot = {
@@ -204,6 +207,8 @@ class Matcher:
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
         exact = self._match_templates(norm, context)
+        if exact is None and (bare := self._without_markers(norm)) != norm and bare:
+            exact = self._match_templates(bare, context)
         if exact is not None:
             return exact
         spotted = self._match_spotted(norm, context)
@@ -214,6 +219,19 @@ class Matcher:
             if opened is not None:
                 return opened
         return self._match_similar(norm)
+
+    def _without_markers(self, norm: str) -> str:
+        """The text without the discourse markers in front of it: "ok and how do i avoid them" -> "how do i avoid
+        them". Compared on the words as spoken, contractions expanded."""
+        said = words(norm)
+        start, found = 0, True
+        while found:
+            found = False
+            for marker in self._markers:
+                if tuple(said[start : start + len(marker)]) == marker:
+                    start, found = start + len(marker), True
+                    break
+        return " ".join(said[start:]) if start else norm
 
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""

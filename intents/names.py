@@ -5,3 +5,4 @@ BUILTIN_PREFIX = "AMAZON."
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 RED_FLAG_INTENT = "RedFlagIntent"
 RED_FLAG_LIST = "red_flag"  # the slot, and the value list, that names which red flag
+GREETING_INTENT = "GreetingIntent"  # "hi", "hello there": as a session's first words, it opens it as a launch does
