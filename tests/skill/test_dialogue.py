@@ -151,6 +151,12 @@ CONVERSATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("can being dehydrated give you a hamstring cramp", {"answer": "cause_dehydration"}),
         ("is that why", {"answer": "cause_dehydration", "says": ["electrolyte"]}),
     ],
+    "a cause told as a story, with could that be why, is that cause": [
+        (STEPS, {"step": 1}),
+        ("my legs are knackered from training every day this week could that be why", {"answer": "cause_fatigue"}),
+        ("i'd hardly had any water all day is that why", {"answer": "cause_dehydration", "says": ["step 2"]}),
+        ("next", {"step": 2}),
+    ],
     "is that why, with no cause before: what the causes are": [
         ("should i use ice", {"answer": "cold_pack"}),
         ("could that be why", {"topic": "causes", "answer": None, "says": ["usual suspects"]}),
