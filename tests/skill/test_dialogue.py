@@ -52,7 +52,7 @@ CONVERSATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     **{f"{hello!r} opens the session as a launch does": [
         (hello, {"launch": True, "end": False, "says": ["not a doctor", "what would you like to know"]}),
         ("what causes hamstring cramps", {"topic": "causes", "not_says": ["not a doctor"]}),
-    ] for hello in ("hi", "hello there", "hey", "hi there", "good morning")},
+    ] for hello in ("hi", "hello there", "hey", "hi there", "good morning", "morning", "hiya")},
     "a greeting mid-way says hello back and keeps the place": [
         (STEPS, {"step": 1}),
         ("next", {"step": 2}),
@@ -68,7 +68,8 @@ CONVERSATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         (bye, {"end": True, "intent": "AMAZON.StopIntent", "says": [GOODBYE]}),
     ] for bye in ("thanks bye", "cheers that's all i needed", "ok great thank you goodbye", "that's all thanks",
                   "thanks so much bye", "ta bye", "lovely thanks goodbye", "right i'll ring them now thanks bye",
-                  "thanks that's everything bye", "no thanks bye")},
+                  "thanks that's everything bye", "no thanks bye", "ok bye then", "nope that's it",
+                  "thanks i'll give that a go", "i'll try that thanks")},
     "a plain thanks during the steps is acknowledged and keeps the place": [
         (STEPS, {"step": 1}),
         ("next", {"step": 2}),
