@@ -2,7 +2,9 @@
 
 Stages, all built from the language source:
 0. red flags first: a cue of the `red_flag` list anywhere in the text is RedFlagIntent, whatever else it says;
-1. the hassil templates themselves (exact, with slots; among several readings the conversation's topic decides);
+1. the hassil templates themselves (exact, with slots; among several readings the conversation's topic decides),
+   then once more without the discourse markers in front ("ok and how do i avoid them", "right go on"), and a
+   topic's question at the end of a story ("... and my hamstring seized up, what should i do");
 2. frames marked `open_values` with any short phrase in the slot ("does tonic water help"), as Alexa sends a value
    it could not resolve; only when the text names the domain or a session is open;
 3. for paraphrases the templates do not list, a nearest-neighbour search over the templates' expansions, on
@@ -60,6 +62,8 @@ MIN_SIMILARITY = 0.42
 # Conversational intents ("yes", "next") are short; a loose match on them is worse than asking again.
 MIN_SIMILARITY_NO_TOPIC = 0.6
 EXPANSIONS_PER_TEMPLATE = 150
+# Question words a story's end is tried from (each try is a template match, about 2 ms).
+MAX_STORY_QUESTIONS = 3
 
 STOP_WORDS = frozenset(
     "a an the my your his her their our this that these those it its them they i me we you he she one someone "
@@ -122,6 +126,9 @@ class Matcher:
         self._leg = {stem(w) for w in skill.get("leg_words", [])}
         self._cramp = {stem(w) for w in skill.get("cramp_words", [])}
         cues = skill.get("question_cues", {})
+        # Longest first, so "hi there" goes before "hi".
+        self._markers = sorted((tuple(words(m)) for m in skill.get("discourse_markers", [])), key=len, reverse=True)
+        self._question_starts = frozenset(skill.get("question_starts", []))
         self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
         self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
 
@@ -229,12 +236,17 @@ class Matcher:
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
         exact = self._match_templates(norm, context)
+        if exact is None and (bare := self._without_markers(norm)) != norm and bare:
+            exact = self._match_templates(bare, context)
         if exact is not None:  # a sentence of ours, word for word: nothing to guess
             return exact
         semantic = self.semantic
         told = semantic.red_flag(norm) if semantic is not None else None
         if told is not None:  # a warning sign told in words no cue holds: before any question it came with
             return self._for_label(told.label, told.similarity, norm) or Match(RED_FLAG_INTENT)
+        story = self._match_story_question(norm, context)
+        if story is not None:
+            return story
         found = self._match_words(norm, context)
         # Ours to read only when it names the domain, or follows a turn of ours in words of ours (the templates' and
         # the exemplars'): "how many calories are in a banana" is not, even mid-session.
@@ -296,6 +308,36 @@ class Matcher:
 
     def _in_vocabulary(self, norm: str, extra: frozenset[str] = frozenset()) -> bool:
         return not {stem(w) for w in words(norm) if w not in STOP_WORDS} - self._vocabulary - extra
+
+    def _without_markers(self, norm: str) -> str:
+        """The text without the discourse markers in front of it: "ok and how do i avoid them" -> "how do i avoid
+        them". Compared on the words as spoken, contractions expanded."""
+        said = words(norm)
+        start, found = 0, True
+        while found:
+            found = False
+            for marker in self._markers:
+                if tuple(said[start : start + len(marker)]) == marker:
+                    start, found = start + len(marker), True
+                    break
+        return " ".join(said[start:]) if start else norm
+
+    def _match_story_question(self, norm: str, context: MatchContext) -> Match | None:
+        """The broad question a story ends with: from a question word on, the longest tail that is a topic's own
+        question by the templates. Only a topic's or a one-off question's (a question about a slot value inside a
+        story is the value spotter's), and
+        only when the story is about our leg ("my shoulder has been stiff for a week, what should i do" is not)."""
+        said = words(norm)
+        named = set(stems(norm))
+        if not named & self._domain or (named & self._other_body and not named & self._leg):
+            return None
+        starts = [i for i in range(1, len(said) - 1) if said[i] in self._question_starts][:MAX_STORY_QUESTIONS]
+        for start in starts:
+            match = self._match_templates(" ".join(said[start:]), context)
+            spec = self.language.intents.get(match.intent) if match is not None else None
+            if spec is not None and (spec.topic or spec.answer):
+                return match
+        return None
 
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""

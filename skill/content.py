@@ -22,6 +22,7 @@ SECTION_IDS = (
     "see_doctor",
 )
 TREATMENT = "treatment"
+CAUSES = "causes"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,10 @@ class Content:
         """The statements `ids`, in order, as one text; {placeholders} (only in added guidance) are filled."""
         statements = self.by_id
         return " ".join(statements[i].say.format(**values) if values else statements[i].say for i in ids)
+
+    def cause_answers(self) -> tuple[Answer, ...]:
+        """The specific answers about a cause, in the content's order."""
+        return tuple(a for a in self.answers.values() if a.section == CAUSES)
 
     def answer_for(self, answer_id: str | None, preventing: bool = False) -> Answer | None:
         answer = self.answers.get(answer_id or "")

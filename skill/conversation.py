@@ -15,7 +15,7 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 
 from intents.matcher import Match, MatchContext, Matcher, default_matcher
-from intents.names import FALLBACK_INTENT
+from intents.names import FALLBACK_INTENT, GREETING_INTENT
 
 from .invoke import invoke, to_request_envelope
 from .reply import ssml_to_text
@@ -233,6 +233,9 @@ class Conversation:
         topic = self.attributes.get("topic")  # the skill's own attribute, but read as input all the same
         context = MatchContext(in_session=self.open, topic=topic if isinstance(topic, str) else None)
         match = self.matcher.match(text, context)
+        if match.intent == GREETING_INTENT and not self.open:
+            # "hi" as the first words opens the skill, as the launch phrases do (on Alexa the user says "open ...").
+            return {"type": "LaunchRequest"}, None
         return intent_request(match, self.matcher.language.intents[match.intent].slot_types
                               if match.intent in self.matcher.language.intents else None), match
 

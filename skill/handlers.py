@@ -17,14 +17,18 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response
 
+from intents.names import GREETING_INTENT
 from intents.runtime import load_runtime
 
 from .content import TREATMENT
+from .follow_ups import FOLLOW_UPS
 from .persist import CLEAR
 from .predicates import has_red_flag, intent_name, intent_request, is_any_intent, red_flag_in, user_event_intent
 from .replies import (
     NAVIGATION,
     answer_topic,
+    continue_steps,
+    courtesy,
     fallback,
     forget,
     give_answer,
@@ -127,7 +131,8 @@ def question(turn: Turn) -> Response:
     return not_covered(turn, name, reading.value_id)
 
 
-def yes_or_more(turn: Turn) -> Response:
+def yes(turn: Turn) -> Response:
+    """"yes", "go on": what the last turn offered; with no offer, during the steps, the next step."""
     offer = turn.previous.offer
     if offer == Offer.STEPS:
         return read_step(turn, 1, intro=True)
@@ -135,12 +140,47 @@ def yes_or_more(turn: Turn) -> Response:
         return next_step(turn)
     if offer:  # a section's offer: the state holds only sections with more to say
         return give_more(turn, offer)
-    if turn.previous.step is not None:
+    if turn.previous.step is not None or turn.in_steps:
         return next_step(turn)
-    if is_intent_name("MoreIntent")(turn.handler_input) and turn.previous.topic:
-        turn.state.topic = turn.previous.topic
-        return turn.reply([turn.say("more_done"), turn.say("anything_else")], turn.say("anything_else_reprompt"))
     return turn.reply([turn.say("acknowledge"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+
+
+def more(turn: Turn) -> Response:
+    """"tell me more", "what else": the rest of the topic of the last answer (its section's detail); after a step,
+    the next step; else what was offered, or that there is no more."""
+    previous = turn.previous
+    if previous.offer in turn.content.sections:
+        return give_more(turn, previous.offer)
+    answer = turn.content.answers.get(previous.answer or "")
+    if answer is not None and turn.content.sections[answer.section].more:
+        return give_more(turn, answer.section)
+    if previous.step is not None or previous.offer:
+        return yes(turn)
+    if previous.topic:
+        turn.state.topic = previous.topic
+        follow = continue_steps(turn) or turn.say("anything_else")
+        return turn.reply([turn.say("more_done"), follow], turn.say("anything_else_reprompt"))
+    return turn.reply([turn.say("acknowledge"), turn.say("help_question")], turn.say("anything_else_reprompt"))
+
+
+def greeting(turn: Turn) -> Response:
+    """A session's first words (Alexa: "ask hamstring helper hello"): as a launch. Later: a hello back."""
+    session = turn.handler_input.request_envelope.session
+    if session is not None and session.new:
+        return launch(turn)
+    return courtesy(turn, "greeting_again")
+
+
+def thanks(turn: Turn) -> Response:
+    """A plain thanks keeps the session: a polite acknowledgement, and the conversation where it was."""
+    return courtesy(turn, "you_are_welcome")
+
+
+def follow_up(turn: Turn) -> Response:
+    """"how long for", "is that why", "what else causes it": read against the last answer (skill/follow_ups.py)."""
+    value = read_slot(intent_request(turn.handler_input), "follow_up").value_id
+    reply = FOLLOW_UPS.get(value or "")
+    return reply(turn) if reply is not None else fallback(turn)
 
 
 def no(turn: Turn) -> Response:
@@ -207,7 +247,11 @@ HANDLERS: tuple[TurnHandler, ...] = (
     TurnHandler("red_flag", has_red_flag, red_flag),
     TurnHandler("topic", is_topic_intent, topic),
     TurnHandler("question", is_question_intent, question),
-    TurnHandler("yes_or_more", is_any_intent("AMAZON.YesIntent", "MoreIntent"), yes_or_more),
+    TurnHandler("yes", is_intent_name("AMAZON.YesIntent"), yes),
+    TurnHandler("more", is_intent_name("MoreIntent"), more),
+    TurnHandler("follow_up", is_intent_name("FollowUpIntent"), follow_up),
+    TurnHandler("greeting", is_intent_name(GREETING_INTENT), greeting),
+    TurnHandler("thanks", is_intent_name("ThanksIntent"), thanks),
     TurnHandler("no", is_intent_name("AMAZON.NoIntent"), no),
     TurnHandler("navigation", is_any_intent(*NAVIGATION), navigation),
     TurnHandler("touch", is_touch, touch),

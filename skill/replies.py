@@ -11,7 +11,7 @@ from collections.abc import Callable
 from ask_sdk_model import Response
 
 from . import display
-from .content import NOT_COVERED, TREATMENT, Answer
+from .content import CAUSES, NOT_COVERED, TREATMENT, Answer
 from .persist import FORGOT
 from .state import Offer
 from .turn import Turn
@@ -36,9 +36,17 @@ def answer_topic(turn: Turn, topic: str) -> Response:
 def give_more(turn: Turn, topic: str) -> Response:
     section = turn.content.sections[topic]
     turn.state.topic = topic
-    return turn.reply(
-        [section.more_text(), turn.say("anything_else")], turn.say("anything_else_reprompt"), card=turn.card(section)
-    )
+    follow = continue_steps(turn) or turn.say("anything_else")
+    return turn.reply([section.more_text(), follow], turn.say("anything_else_reprompt"), card=turn.card(section))
+
+
+def continue_steps(turn: Turn) -> str | None:
+    """During the steps, what follows a side answer: the offer of the step after the user's place (a "yes", "go on"
+    or "next" reads it). None outside the steps."""
+    if not turn.in_steps or turn.previous.position is None:
+        return None
+    turn.state.offer = Offer.NEXT_STEP.value
+    return turn.say("offer_next_step", next=turn.previous.position + 1)
 
 
 def read_step(turn: Turn, number: int, intro: bool = False, note: str | None = None) -> Response:
@@ -78,31 +86,39 @@ def next_step(turn: Turn, note: str | None = None) -> Response:
     return read_step(turn, position + 1, note=note or resume_note(turn))
 
 
-def give_answer(turn: Turn, answer: Answer) -> Response:
-    """One specific answer: its statements, then the natural next thing to offer."""
+def give_answer(turn: Turn, answer: Answer, text: str | None = None) -> Response:
+    """One specific answer (`text`: only part of its statements), then the natural next thing to offer. During the
+    steps the user's place stays where it was; outside them, the answer's own step is offered."""
     section = turn.content.sections[answer.section]
-    text = turn.content.read(answer.says)
+    text = text or turn.content.read(answer.says)
     turn.state.topic, turn.state.answer = answer.section, answer.id
-    steps = len(turn.content.sections[TREATMENT].steps)
+    if answer.section == CAUSES and answer.id not in turn.state.causes_given:
+        turn.state.causes_given = (*turn.state.causes_given, answer.id)
+    offer = continue_steps(turn)
+    reprompt = turn.say("step_reprompt") if offer else turn.say("more_reprompt")
+    offer = offer or _offer_after(turn, answer)
+    return turn.reply([*turn.opening(), text, offer], reprompt, card=turn.card(section, text))
+
+
+def _offer_after(turn: Turn, answer: Answer) -> str:
+    """Outside the steps: what an answer offers next (its step, its section's detail, or a question)."""
+    section = turn.content.sections[answer.section]
     if answer.step is not None:
-        # "next" continues from this step; a yes reads on from here if the steps were under way, else from the start.
-        was_reading = turn.previous.position is not None
+        # "next" continues from this step; a yes reads on from here if the steps were read to the end, else from
+        # the start.
+        finished = turn.previous.position is not None
         turn.state.position = answer.step
-        if was_reading and answer.step < steps:
+        if finished and answer.step < turn.step_count:
             turn.state.offer = Offer.NEXT_STEP.value
-            offer = turn.say("offer_next_step", next=answer.step + 1)
-        else:
-            turn.state.offer = Offer.STEPS.value
-            offer = turn.say("offer_steps")
-    elif section.more or section.is_steps:
+            return turn.say("offer_next_step", next=answer.step + 1)
+        turn.state.offer = Offer.STEPS.value
+        return turn.say("offer_steps")
+    if section.more or section.is_steps:
         turn.state.offer = Offer.STEPS.value if section.is_steps else section.id
         if section.is_steps:
-            offer = turn.say("offer_steps")
-        else:
-            offer = turn.say("offer_more", about=turn.say(f"about_{section.id}"))
-    else:
-        offer = turn.say("anything_else")
-    return turn.reply([*turn.opening(), text, offer], turn.say("more_reprompt"), card=turn.card(section, text))
+            return turn.say("offer_steps")
+        return turn.say("offer_more", about=turn.say(f"about_{section.id}"))
+    return turn.say("anything_else")
 
 
 def give_red_flag(turn: Turn, flag_id: str | None) -> Response:
@@ -126,11 +142,27 @@ def not_covered(turn: Turn, intent: str, value_id: str | None) -> Response:
     section = turn.content.sections["see_doctor"]
     text = turn.content.read(turn.content.not_covered.says, subject=turn.content.not_covered.name_of(value_id))
     turn.state.topic, turn.state.answer = None, NOT_COVERED
-    topic = NOT_COVERED_OFFER.get(intent, TREATMENT)
-    turn.state.offer = Offer.STEPS.value if topic == TREATMENT else topic
-    offer = turn.say("offer_steps_instead") if topic == TREATMENT else turn.say(
-        "offer_more", about=turn.say(f"about_{topic}"))
+    offer = continue_steps(turn)
+    if offer is None:
+        topic = NOT_COVERED_OFFER.get(intent, TREATMENT)
+        turn.state.offer = Offer.STEPS.value if topic == TREATMENT else topic
+        offer = turn.say("offer_steps_instead") if topic == TREATMENT else turn.say(
+            "offer_more", about=turn.say(f"about_{topic}"))
     return turn.reply([*turn.opening(), text, offer], turn.say("more_reprompt"), card=turn.card(section, text))
+
+
+def courtesy(turn: Turn, key: str) -> Response:
+    """A thanks or a hello in the middle of a conversation: said back, and the conversation left where it was (the
+    step being read, the offer, the last answer), so the next "next", "yes" or follow-up carries on."""
+    previous, state = turn.previous, turn.state
+    state.topic, state.step, state.offer, state.answer = previous.topic, previous.step, previous.offer, previous.answer
+    if previous.step is not None and previous.step < turn.step_count:
+        pending = turn.say("step_prompt", next=previous.step + 1)
+    elif previous.offer and previous.last_reprompt:
+        pending = previous.last_reprompt
+    else:
+        pending = turn.say("anything_else")
+    return turn.reply([turn.say(key), pending], previous.last_reprompt or turn.say("anything_else_reprompt"))
 
 
 def not_in_steps(turn: Turn) -> Response:

@@ -28,13 +28,15 @@ MAX_TEXT_CHARS = 8000  # Alexa's own limit on speech; a longer "last speech" was
 
 @dataclass(frozen=True)
 class StateLimits:
-    """What valid state can hold, from the content: section ids, the number of steps, answer ids, and the sections
-    with more to say (a yes to a section's offer gives its detail, so only those can be offered)."""
+    """What valid state can hold, from the content: section ids, the number of steps, answer ids, the sections with
+    more to say (a yes to a section's offer gives its detail, so only those can be offered), and the answers that are
+    causes (which "what else causes it" walks through)."""
 
     sections: frozenset[str]
     step_count: int
     answers: frozenset[str] = field(default_factory=frozenset)
     detailed: frozenset[str] = field(default_factory=frozenset)
+    causes: frozenset[str] = field(default_factory=frozenset)
 
     def valid(self, name: str, value: Any) -> bool:
         if name in ("topic",):
@@ -50,6 +52,10 @@ class StateLimits:
             return type(value) is bool
         if name in ("last_speech", "last_reprompt"):
             return isinstance(value, str) and len(value) <= MAX_TEXT_CHARS
+        if name == "causes_given":
+            # A list of distinct cause answers, so never longer than the content has causes.
+            return (isinstance(value, list) and len(value) <= len(self.causes) and len(set(value)) == len(value)
+                    and all(isinstance(v, str) and v in self.causes for v in value))
         return False
 
 
@@ -63,6 +69,7 @@ class ConversationState:
     disclaimed: bool = False  # the not-medical-advice line was spoken in this session
     last_speech: str | None = None  # plain text of the last answer, for "repeat"
     last_reprompt: str | None = None
+    causes_given: tuple[str, ...] = ()  # the cause answers given this session, in order ("what else causes it")
 
     @classmethod
     def from_attributes(cls, attributes: Any, limits: StateLimits) -> ConversationState:
@@ -74,7 +81,7 @@ class ConversationState:
         for name in _FIELDS:
             value = attributes.get(name)
             if value is not None and limits.valid(name, value):
-                setattr(state, name, value)
+                setattr(state, name, tuple(value) if isinstance(value, list) else value)
         if any(getattr(state, needed) is None for needed in OFFER_NEEDS.get(state.offer or "", ())):
             state.offer = None
         return state
@@ -82,10 +89,12 @@ class ConversationState:
     def for_next_turn(self) -> ConversationState:
         """A copy that keeps what persists between turns and forgets what described this turn."""
         return ConversationState(position=self.position, disclaimed=self.disclaimed,
-                                 last_speech=self.last_speech, last_reprompt=self.last_reprompt)
+                                 last_speech=self.last_speech, last_reprompt=self.last_reprompt,
+                                 causes_given=self.causes_given)
 
     def to_attributes(self) -> dict[str, Any]:
-        return dict(vars(self))  # flat values only, so no deep copy (asdict) is needed
+        # Flat values and one tuple (as the JSON list it travels as), so no deep copy (asdict) is needed.
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in vars(self).items()}
 
 
 _FIELDS = tuple(ConversationState.__dataclass_fields__)

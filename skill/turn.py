@@ -47,6 +47,13 @@ class Turn:
     def step_count(self) -> int:
         return len(self.content.sections[TREATMENT].steps)
 
+    @property
+    def in_steps(self) -> bool:
+        """The treatment steps are under way: a step was read this session (or a saved place resumed) and it was not
+        the last one. A question now is a side question: the place stays where it is."""
+        position = self.previous.position
+        return position is not None and position < self.step_count
+
     def place(self, action: str) -> None:
         """Tell the save interceptor what became of the saved place (persist.CLEAR or persist.FORGOT)."""
         self.handler_input.attributes_manager.request_attributes[PLACE_ACTION] = action
@@ -105,8 +112,9 @@ def state_limits() -> StateLimits:
     content = load_content()
     answers = set(content.answers) | set(content.red_flags) | {NOT_COVERED}
     detailed = frozenset(name for name, section in content.sections.items() if section.more)
+    causes = frozenset(a.id for a in content.cause_answers())
     return StateLimits(frozenset(content.sections), len(content.sections[TREATMENT].steps), frozenset(answers),
-                       detailed)
+                       detailed=detailed, causes=causes)
 
 
 def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:

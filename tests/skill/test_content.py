@@ -155,13 +155,17 @@ def test_contradiction_resolutions_apply_to_specific_answers():
 
 
 def test_every_slot_value_of_the_language_has_its_answer():
-    """Language and content agree: each value id a slot can resolve to is an answer, a red flag or not covered."""
+    """Language and content agree: each value id a slot can resolve to is an answer, a red flag or not covered (or,
+    for the follow-up slot, a follow-up the skill reads)."""
     from intents.language import load_language
+    from skill.follow_ups import FOLLOW_UPS
 
     language = load_language()
     for name in language.text_lists:
         for value_id, _ in language.value_phrases(name, limit=1):
-            if value_id.startswith("rf_"):
+            if name == "follow_up":
+                assert value_id in FOLLOW_UPS, f"follow-up {value_id} has no reply in skill/follow_ups.py"
+            elif value_id.startswith("rf_"):
                 assert value_id in CONTENT.red_flags, value_id
             elif not value_id.startswith("not_covered."):
                 assert value_id in CONTENT.answers, f"{name}: {value_id} has no answer in hamstring.yaml"
