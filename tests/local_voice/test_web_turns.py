@@ -29,7 +29,7 @@ from skill.store import choose_store  # noqa: E402
 from skill.web.app import create_app  # noqa: E402
 from tests.kit.project import run_cli  # noqa: E402
 from tests.kit.servers import hamstring_serve, request  # noqa: E402
-from tests.voice_support import speak_to_wav  # noqa: E402
+from tests.kit.speech import speak_to_wav  # noqa: E402
 
 RATE = 16000
 JSON = {"Content-Type": "application/json"}
