@@ -52,7 +52,7 @@ def choose_store(
     if no_state:
         return StoreChoice("off", "state: off (--no-state)")
     if state_path is not None and str(state_path).strip():
-        path = _absolute(Path(state_path), home)
+        path = _file_path(_absolute(Path(state_path), home), "--state")
         return StoreChoice("sqlite", f"state: SQLite at {path} (--state)", path=path)
     dynamodb = dynamodb_choice(env)
     if dynamodb is not None:
@@ -61,11 +61,11 @@ def choose_store(
     if raw.lower() in _OFF_WORDS:
         return StoreChoice("off", f"state: off ({STATE_ENV}={raw})")
     if raw:
-        path = _absolute(Path(raw), home)
+        path = _file_path(_absolute(Path(raw), home), STATE_ENV)
         return StoreChoice("sqlite", f"state: SQLite at {path} ({STATE_ENV})", path=path)
     if env.get("AWS_LAMBDA_FUNCTION_NAME"):
         return StoreChoice("off", f"state: off (on AWS Lambda without {TABLE_ENV})")
-    path = default_state_path(env, platform=platform, home=home)
+    path = _file_path(default_state_path(env, platform=platform, home=home), "the default state path")
     return StoreChoice("sqlite", f"state: SQLite at {path} (default)", path=path)
 
 
@@ -117,6 +117,19 @@ def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
     return FailSoftAdapter(inner, settings.describe())
 
 
+def _file_path(path: Path, source: str) -> Path:
+    """`path` if SQLite can keep a file there: a regular file, or nothing yet.
+    A device or a folder is refused (StoreConfigError): SQLite would open /dev/null, create /dev/null-journal next to
+    it (world-writable, as root) and fail on every request."""
+    if path.is_dir():
+        raise StoreConfigError(f"{source}: {path} is a folder; give the path of a file, e.g. {path / FILE_NAME}")
+    if path.exists() and not path.is_file():
+        raise StoreConfigError(f"{source}: {path} is not a regular file (a device?); give the path of a file")
+    # A path under a file ("a-file/state.sqlite3") is left to fail soft, as any store that cannot work: the
+    # answer still comes, with one warning line.
+    return path
+
+
 def _absolute(path: Path, home: Path | None) -> Path:
     """~ and ~/... against `home` when given (tests), else the user's; relative paths against the working directory."""
     text = str(path)
@@ -125,5 +138,5 @@ def _absolute(path: Path, home: Path | None) -> Path:
     return path.expanduser().absolute()
 
 
-__all__ = ["StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice", "open_store",
-           "STATE_ENV"]
+__all__ = ["STATE_ENV", "StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice",
+           "open_store"]
