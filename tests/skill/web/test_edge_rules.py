@@ -183,7 +183,8 @@ def test_the_app_has_only_its_own_routes(monkeypatch):
     assert {rule.endpoint for rule in production.url_map.iter_rules()} == {"alexa", "health"}
     local = app_from_environment(no_verify=True)
     assert {rule.endpoint for rule in local.url_map.iter_rules()} == {
-        "alexa", "health", "simulator.page", "simulator.turn", "simulator.spoken", "simulator.forget", "simulator.replay",
+        "alexa", "health", "simulator.page", "simulator.turn", "simulator.spoken", "simulator.forget",
+        "simulator.replay",
         "simulator.static"}
 
 
