@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="speech recognizer (auto: Vosk when a model is found, else the bundled pocketsphinx)")
     voice.add_argument("--model", help="Vosk model folder (default: $VOSK_MODEL_PATH, then Vosk's cache folder)")
     voice.add_argument("--input", nargs="+", metavar="FILE", help="WAV files, one utterance each, instead of the mic")
+    voice.add_argument("--mic-file", metavar="FILE.wav", help="a WAV file played into the live loop in real time, as "
+                                                              "if said to the microphone (try it without one)")
     voice.add_argument("--text", action="store_true", help="type questions, hear spoken answers")
     voice.add_argument("--json", action="store_true", help="one JSON object per turn (chat contract + transcript, "
                                                            "engine, confidence, confirm, timings)")

@@ -36,25 +36,10 @@ def cmd_voice(args: argparse.Namespace) -> int:
     from local_voice.audio import AudioError
     from local_voice.noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
     from local_voice.pipeline import Assistant
-    from local_voice.sources import MicrophoneSource, SourceError
+    from local_voice.sources import FileMicrophone, MicrophoneSource, SourceError
     from local_voice.tts import SilentSpeaker, make_speaker
 
-    if args.rate is not None and not 50 <= args.rate <= 500:
-        raise CliError("--rate must be between 50 and 500 words a minute", 2)
-    # What the command is given is checked before the recognizer loads (seconds): a bad --input file or state path
-    # is one line at once, not after the load.
-    check_inputs(args.input or [])
-    try:
-        state_choice(args)
-    except ValueError as error:  # a state path that cannot be a file, a store the environment describes badly
-        raise CliError(str(error)) from None
-    if args.tts_out:
-        # Checked before any turn: failing after the first answer would waste it, and a traceback is no answer.
-        target = Path(args.tts_out)
-        if target.is_dir():
-            raise CliError(f"--tts-out {target} is a folder; give a file name such as answer.wav", 2)
-        if not target.parent.is_dir():
-            raise CliError(f"--tts-out: folder {target.parent} does not exist", 2)
+    _check_arguments(args)
     note = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
     try:
         engine = None if args.text else choose_engine(args.engine, args.model)
@@ -91,12 +76,14 @@ def cmd_voice(args: argparse.Namespace) -> int:
             _typed(assistant, note)
         else:
             try:
-                source = MicrophoneSource()
+                source = FileMicrophone(Path(args.mic_file)) if args.mic_file else MicrophoneSource()
             except SourceError as error:
                 note(f"{error}; type your questions instead (Ctrl-D to end)")
                 _typed(assistant, note)
                 return 0
-            note(f"listening on {source.description}; say 'stop' or press Ctrl-C to end")
+            # Said with --json too (on stderr, as every note): the moment a script may start talking.
+            print(f"listening on {source.description}; say 'stop' or press Ctrl-C to end", file=sys.stderr,
+                  flush=True)
             assistant.listen(source, push_to_talk=args.push_to_talk,
                              wait_for_enter=lambda: input("(press Enter, then speak) "))
     except AudioError as error:
@@ -111,6 +98,28 @@ def cmd_voice(args: argparse.Namespace) -> int:
         conversation.close()
         sys.stdout = out
     return 0
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refused before anything loads, in one line."""
+    if args.rate is not None and not 50 <= args.rate <= 500:
+        raise CliError("--rate must be between 50 and 500 words a minute", 2)
+    if sum(bool(choice) for choice in (args.input, args.mic_file, args.text)) > 1:
+        raise CliError("choose one of --input, --mic-file and --text", 2)
+    # What the command is given is checked before the recognizer loads (seconds): a bad audio file or state path
+    # is one line at once, not after the load.
+    check_inputs((args.input or []) + ([args.mic_file] if args.mic_file else []))
+    try:
+        state_choice(args)
+    except ValueError as error:  # a state path that cannot be a file, a store the environment describes badly
+        raise CliError(str(error)) from None
+    if args.tts_out:
+        # Checked before any turn: failing after the first answer would waste it, and a traceback is no answer.
+        target = Path(args.tts_out)
+        if target.is_dir():
+            raise CliError(f"--tts-out {target} is a folder; give a file name such as answer.wav", 2)
+        if not target.parent.is_dir():
+            raise CliError(f"--tts-out: folder {target.parent} does not exist", 2)
 
 
 def _conversation(args: argparse.Namespace) -> Conversation:

@@ -25,7 +25,7 @@ from pathlib import Path
 from hassil import recognize, recognize_all
 from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
-from .cache import cached
+from .derived_cache import cached_object, input_key, library_version
 from .language import Language, load_language
 from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
 from .redflags import PhraseFinder, RedFlagDetector
@@ -116,8 +116,8 @@ class Matcher:
         self.language = language
         self._domain = {stem(w) for w in language.raw["skill"].get("domain_words", [])}
         # Everything expanded from the templates and lists is derived from them and this code only: built once,
-        # then read from the cache (intents/cache.py).
-        index = cached("matcher-index", _index_inputs(language), self._build_index)
+        # then read from the cache (intents/derived_cache.py).
+        index = cached_object("matcher-index", _index_key(language), self._build_index)
         self.__dict__.update(index)
         self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
         self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
@@ -551,11 +551,11 @@ INDEX_FIELDS = ("_launch", "_prefixes", "red_flags", "_values", "_longest_value"
                 "_intent_vocabulary", "_idf", "_unknown_idf", "_postings", "_sample_intent", "_cue")
 
 
-def _index_inputs(language: Language) -> list[str | bytes]:
-    """What the index is derived from: the language source and the code that expands and indexes it."""
+def _index_key(language: Language) -> str:
+    """What the index is derived from: the language source, the code that expands and indexes it, and hassil."""
     here = Path(__file__).resolve().parent
-    code = [(here / f"{module}.py").read_bytes() for module in ("matcher", "language", "walk", "text", "redflags")]
-    return [language.path.read_bytes(), *code]
+    code = [here / f"{module}.py" for module in ("matcher", "language", "walk", "text", "redflags")]
+    return input_key([language.path, *code], [library_version("hassil"), "pickle"])
 
 
 @lru_cache(maxsize=2)

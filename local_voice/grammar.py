@@ -8,9 +8,12 @@ Words a recognizer's vocabulary lacks are reported, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from intents.language import Language
 from intents.text import normalize, spell_digits
+
+if TYPE_CHECKING:  # the engines import this module at start-up; the phrases are built only with the derived data
+    from intents.language import Language
 
 VOSK_UNKNOWN = "[unk]"
 VOSK_PHRASES_PER_TEMPLATE = 40

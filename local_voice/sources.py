@@ -1,4 +1,5 @@
-"""Where audio frames come from: the microphone (sounddevice), or WAV files standing in for it in tests.
+"""Where audio frames come from: the microphone (sounddevice), or WAV audio standing in for it (tests, and
+`hamstring voice --mic-file`).
 
 Frames are `AudioChunk`s of 30 ms, 16 kHz mono 16-bit PCM. `muted()` is used while the assistant speaks: frames
 captured then are dropped, so the assistant never hears itself.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from .audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk
+from .audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk, read_wav
 
 FRAME_SAMPLES = 480  # 30 ms, a frame size the VAD accepts
 FRAME_BYTES = FRAME_SAMPLES * SAMPLE_WIDTH
@@ -120,3 +123,34 @@ class ScriptedSource(_Mutable):
         if not self._muted:
             padded = pcm + AudioChunk.silence(0.8).audio
             self._echo += [padded[i : i + FRAME_BYTES] for i in range(0, len(padded) - FRAME_BYTES + 1, FRAME_BYTES)]
+
+
+class FileMicrophone(_Mutable):
+    """A WAV file heard as a microphone hears it: frame after frame in real time, then `tail_s` of quiet (so the
+    utterance ends), and nothing captured while the assistant speaks. Trying or timing the live loop on a machine
+    without a microphone (`hamstring voice --mic-file`); raises AudioError for a file that is not usable audio."""
+
+    def __init__(self, path: Path, tail_s: float = 1.0) -> None:
+        self._pcm = (read_wav(path) + AudioChunk.silence(tail_s)).audio
+        self.description = f"{path.name} (a WAV file played as the microphone)"
+        self._mutes: list[tuple[float, float]] = []
+        self._mute_started = 0.0
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        self._mute_started = time.monotonic()
+        with super().muted():
+            yield
+
+    def _after_mute(self) -> None:
+        self._mutes.append((self._mute_started, time.monotonic()))
+
+    def frames(self) -> Iterator[AudioChunk]:
+        started = time.monotonic()
+        for index, begin in enumerate(range(0, len(self._pcm) - FRAME_BYTES + 1, FRAME_BYTES)):
+            captured = started + (index + 1) * FRAME_SAMPLES / SAMPLE_RATE  # a frame exists once it was heard
+            wait = captured - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if not any(a <= captured <= b for a, b in self._mutes):  # a microphone drops what it hears meanwhile
+                yield AudioChunk(self._pcm[begin : begin + FRAME_BYTES])

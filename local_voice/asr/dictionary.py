@@ -31,3 +31,13 @@ def first_pronunciations(dictionary: str) -> dict[str, list[str]]:
         if "(" not in word:
             phones.setdefault(word, pronunciation)
     return phones
+
+
+def alternate_pronunciations(dictionary: str) -> dict[str, list[str]]:
+    """Each word's alternate pronunciations, by their dictionary names (`word(2)`, `word(3)`...)."""
+    alternates: dict[str, list[str]] = {}
+    for line in dictionary.splitlines():
+        word = line.split(" ", 1)[0]
+        if "(" in word:
+            alternates.setdefault(word.split("(", 1)[0], []).append(word)
+    return alternates

@@ -10,22 +10,24 @@ docs/voice-measurements.md.
 
 from __future__ import annotations
 
-import tempfile
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from intents.language import Language, load_language
+from intents.derived_cache import cached_folder, forget, input_key, library_version
 
 from ..audio import SAMPLE_RATE, AudioChunk
-from ..ngram import language_model
-from ..wordgraph import Automaton, fsg_transitions, word_graph
+from ..derived import Transition, VoiceLanguage, flatten, source_key, source_of, unflatten, voice_language
 from .base import NOTHING, EngineError, Stream, Transcript
-from .dictionary import first_pronunciations, grammar_dictionary
+from .dictionary import alternate_pronunciations, first_pronunciations, grammar_dictionary
 from .scoring import phone_error_rate, sphinx_confidence
+
+if TYPE_CHECKING:
+    from intents.language import Language
 
 MAX_FRAMES_PER_PHONE = 25  # words stretched over more frames than this were not heard (docs/voice-measurements.md)
 MAX_HMMS_PER_FRAME = 2000  # caps the wide beams' cost with no loss of accuracy (docs/voice-measurements.md)
@@ -82,77 +84,41 @@ class PocketsphinxEngine:
     """The en-us acoustic model shipped in the pocketsphinx wheel, decoding only sentences of the language (its
     minimal word automaton, local_voice/wordgraph.py)."""
 
-    language: Language = field(default_factory=load_language)
+    language: Language | None = None  # default: the default source (read from the derived-data cache, not parsed)
     name: str = "pocketsphinx"
     primed: bool = False
 
     def __post_init__(self) -> None:
         pocketsphinx = _import_pocketsphinx()
         model = Path(pocketsphinx.get_model_path()) / "en-us"
-        grammar = word_graph(self.language)
-        with tempfile.TemporaryDirectory() as tmp:  # the decoder reads its files when it is made or a search added
-            folder = Path(tmp)
-            dictionary = self._write_dictionary(model, grammar, folder / "grammar.dict")
-            self._decoder = pocketsphinx.Decoder(_decoder_config(pocketsphinx, model, dictionary))
-            self._start_cepstral_mean = self._decoder.get_cmn(False)
-            self._add_second_opinion(folder / "language.arpa")
-            self._add_red_flag_spotting(folder / "keywords.txt")
-        self._add_grammar_and_phone_loop(grammar, model)
-        self.description = (f"pocketsphinx (bundled en-us model, grammar of {len(grammar.words)} words, "
-                            f"{grammar.count} states)")
-
-    def _write_dictionary(self, model: Path, grammar: Automaton, path: Path) -> Path:
-        """Only the grammar's words: the full 134k-word dictionary would triple the assistant's memory."""
-        extra = self.language.raw["skill"].get("pronunciations", {})
-        dictionary, self.missing = grammar_dictionary(model / "cmudict-en-us.dict", grammar.words, extra)
-        if self.missing:
-            raise EngineError(f"pocketsphinx dictionary lacks {', '.join(self.missing)}: add pronunciations")
-        path.write_text(dictionary, encoding="utf-8")
-        self._phones = first_pronunciations(dictionary)
-        return path
-
-    def _add_second_opinion(self, path: Path) -> None:
-        """The n-gram search, without its flat-lexicon second pass (twice the cost for the same decisions)."""
-        path.write_text(language_model(self.language), encoding="utf-8")
+        files = sphinx_files(pocketsphinx, model, self.language)
+        self.missing: list[str] = []  # a dictionary lacking a word is an EngineError when the files are built
+        self._phones, self._keyword_phones = files.phones, files.keyword_phones
+        self._decoder = pocketsphinx.Decoder(_decoder_config(pocketsphinx, model, files.dictionary))
+        self._start_cepstral_mean = self._decoder.get_cmn(False)
+        # The n-gram search, without its flat-lexicon second pass (twice the cost for the same decisions).
         self._decoder.config["fwdflat"] = False
-        self._decoder.add_lm_file(NGRAM_SEARCH, str(path))
+        self._decoder.add_lm_file(NGRAM_SEARCH, str(files.language_model))
+        self._decoder.add_kws(SPOT_SEARCH, str(files.keywords))
+        self._add_grammar_and_phone_loop(files, model)
+        self.description = f"pocketsphinx (bundled en-us model, grammar of {files.words} words, {files.states} states)"
 
-    def _add_red_flag_spotting(self, path: Path) -> None:
-        self._keyword_phones = self._keywords()
-        path.write_text("".join(f"{phrase} /1e-{round(SPOT_ORDERS_PER_PHONE * phones)}/\n"
-                                for phrase, phones in self._keyword_phones.items()), encoding="utf-8")
-        self._decoder.add_kws(SPOT_SEARCH, str(path))
-
-    def _add_grammar_and_phone_loop(self, grammar: Automaton, model: Path) -> None:
+    def _add_grammar_and_phone_loop(self, files: SphinxFiles, model: Path) -> None:
         """The grammar, its unconstrained alternative (a free phone loop, a second search of the same decoder, so the
         acoustic model is loaded once), and the settling search; the grammar is left active."""
         decoder = self._decoder
-        start, final, transitions = fsg_transitions(grammar)
-        with _language_weight(decoder, GRAMMAR_LW):
-            decoder.add_fsg(GRAMMAR_SEARCH, decoder.create_fsg(GRAMMAR_SEARCH, start, final, transitions))
+        with _language_weight(decoder, GRAMMAR_LW):  # read when the grammar is made, and when it is added
+            decoder.add_fsg(GRAMMAR_SEARCH, decoder.create_fsg(GRAMMAR_SEARCH, files.start, files.final,
+                                                               files.transitions))
         with _language_weight(decoder, PHONE_LOOP_LW):
             decoder.add_allphone_file(PHONE_SEARCH, str(model / "en-us-phone.lm.bin"))
         anyword = min(self._phones)
-        decoder.add_fsg(SETTLE_SEARCH, decoder.create_fsg(SETTLE_SEARCH, 0, 1, [(0, 1, 1.0, anyword)]))
+        settle = with_alternates([(0, 1, 1.0, anyword)], files.alternates)
+        decoder.add_fsg(SETTLE_SEARCH, decoder.create_fsg(SETTLE_SEARCH, 0, 1, settle))
         decoder.activate_search(GRAMMAR_SEARCH)
 
     def stream(self) -> Stream:
         return _SphinxStream(self)
-
-    def _keywords(self) -> dict[str, int]:
-        """The language's red-flag keyphrases with their phone counts; a phrase the engine cannot spot well is an
-        error in the language source."""
-        found = {}
-        for phrase in self.language.raw.get("red_flag_keywords", []):
-            unknown = [word for word in phrase.split() if word not in self._phones]
-            if unknown:
-                raise EngineError(f"red_flag_keywords: {phrase!r} has words no template has ({', '.join(unknown)})")
-            phones = sum(len(self._phones[word]) for word in phrase.split())
-            if phones < SPOT_MIN_PHONES:
-                raise EngineError(f"red_flag_keywords: {phrase!r} is too short to spot ({phones} phones, the least "
-                                  f"is {SPOT_MIN_PHONES})")
-            found[phrase] = phones
-        return found
 
     def score(self, audio: bytes) -> Transcript:
         """The last utterance's transcript, with the grammar path scored against the free phone loop on `audio`."""
@@ -232,6 +198,119 @@ class PocketsphinxEngine:
             decoder.activate_search(GRAMMAR_SEARCH)
 
 
+# -- the files the decoder reads: built once per language source and model, then read (intents/derived_cache.py) --
+FILES_FORMAT = "pocketsphinx files 1"
+FILES_KIND = "pocketsphinx"
+MADE_BY = (Path(__file__).resolve(), Path(__file__).resolve().with_name("dictionary.py"))
+
+
+@dataclass(frozen=True)
+class SphinxFiles:
+    """The grammar's dictionary, the second opinion's model (pocketsphinx's binary form) and the keyphrases, in
+    `folder`; and the grammar's transitions with everything the engine needs to know about its words."""
+
+    folder: Path
+    start: int
+    final: int
+    states: int
+    words: int
+    transitions: list[Transition]  # each alternate pronunciation a word of its own (`with_alternates`)
+    alternates: dict[str, list[str]]
+    phones: dict[str, list[str]]  # each word's first pronunciation
+    keyword_phones: dict[str, int]
+
+    @property
+    def dictionary(self) -> Path:
+        return self.folder / "grammar.dict"
+
+    @property
+    def language_model(self) -> Path:
+        return self.folder / "language.lm.bin"
+
+    @property
+    def keywords(self) -> Path:
+        return self.folder / "keywords.txt"
+
+
+def sphinx_files(pocketsphinx: Any, model: Path, language: Language | None) -> SphinxFiles:
+    """The files for this language source (default: the default one) and model, built when there are none; a
+    stored build that does not read back is built again, once. A word the dictionary lacks, or a keyphrase that
+    cannot be spotted well, is an EngineError when they are built."""
+    cmudict = model / "cmudict-en-us.dict"
+    key = input_key([cmudict, *MADE_BY], [FILES_FORMAT, source_key(source_of(language)),
+                                          library_version("pocketsphinx")])
+
+    def build(folder: Path) -> None:
+        _build_files(folder, pocketsphinx, cmudict, voice_language(language))
+
+    try:
+        return _read_files(cached_folder(FILES_KIND, key, build))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        forget(FILES_KIND, key)
+        return _read_files(cached_folder(FILES_KIND, key, build))
+
+
+def _build_files(folder: Path, pocketsphinx: Any, cmudict: Path, derived: VoiceLanguage) -> None:
+    # Only the grammar's words: the full 134k-word dictionary would triple the assistant's memory.
+    dictionary, missing = grammar_dictionary(cmudict, derived.words, derived.pronunciations)
+    if missing:
+        raise EngineError(f"pocketsphinx dictionary lacks {', '.join(missing)}: add pronunciations")
+    phones = first_pronunciations(dictionary)
+    keyword_phones = _keyword_phones(derived.red_flag_keywords, phones)
+    alternates = alternate_pronunciations(dictionary)
+    (folder / "grammar.dict").write_text(dictionary, encoding="utf-8")
+    (folder / "keywords.txt").write_text("".join(f"{phrase} /1e-{round(SPOT_ORDERS_PER_PHONE * count)}/\n"
+                                                 for phrase, count in keyword_phones.items()), encoding="utf-8")
+    # The trigram model in pocketsphinx's own binary form: read in 3 ms instead of ARPA's 60, and decoded the same.
+    arpa = folder / "language.arpa"
+    arpa.write_text(derived.arpa, encoding="utf-8")
+    trigram = pocketsphinx.NGramModel(pocketsphinx.Config(loglevel="FATAL"), pocketsphinx.LogMath(), str(arpa))
+    trigram.write(str(folder / "language.lm.bin"), pocketsphinx.NGramModel.str_to_type("bin"))
+    arpa.unlink()
+    words, flat = flatten(with_alternates(derived.transitions, alternates))
+    facts = {"format": FILES_FORMAT, "start": derived.start, "final": derived.final, "states": derived.states,
+             "words": len(derived.words), "vocabulary": words, "transitions": flat, "alternates": alternates,
+             "phones": phones, "keyword_phones": keyword_phones}
+    (folder / "engine.json").write_text(json.dumps(facts, separators=(",", ":")), encoding="utf-8")
+
+
+def _read_files(folder: Path) -> SphinxFiles:
+    facts = json.loads((folder / "engine.json").read_text(encoding="utf-8"))
+    if facts["format"] != FILES_FORMAT:
+        raise ValueError(f"not {FILES_FORMAT}")
+    files = SphinxFiles(folder, facts["start"], facts["final"], facts["states"], facts["words"],
+                        unflatten(facts["vocabulary"], facts["transitions"]), facts["alternates"], facts["phones"],
+                        facts["keyword_phones"])
+    for path in (files.dictionary, files.language_model, files.keywords):
+        if not path.is_file():
+            raise OSError(f"{path} is missing")
+    return files
+
+
+def with_alternates(transitions: list[Transition], alternates: dict[str, list[str]]) -> list[Transition]:
+    """The transitions plus, for each word with alternate pronunciations (`word(2)`...), the same transition on
+    each of them. pocketsphinx adds these itself (`fsgusealtpron`) by scanning every transition once per alternate:
+    0.5-1 s of the start-up for our 200, for the same decoding (tests/local_voice/test_startup.py)."""
+    return transitions + [(t[0], t[1], t[2], alternate) for t in transitions if len(t) > 3
+                          for alternate in alternates.get(t[3], ())]  # type: ignore[misc]
+
+
+def _keyword_phones(keyphrases: list[str], phones: dict[str, list[str]]) -> dict[str, int]:
+    """The language's red-flag keyphrases with their phone counts; a phrase the engine cannot spot well is an
+    error in the language source."""
+    found = {}
+    for phrase in keyphrases:
+        unknown = [word for word in phrase.split() if word not in phones]
+        if unknown:
+            raise EngineError(f"red_flag_keywords: {phrase!r} has words no template has ({', '.join(unknown)})")
+        count = sum(len(phones[word]) for word in phrase.split())
+        if count < SPOT_MIN_PHONES:
+            raise EngineError(f"red_flag_keywords: {phrase!r} is too short to spot ({count} phones, the least "
+                              f"is {SPOT_MIN_PHONES})")
+        found[phrase] = count
+    return found
+
+
 def _import_pocketsphinx() -> Any:
     try:
         import pocketsphinx
@@ -250,6 +329,8 @@ def _decoder_config(pocketsphinx: Any, model: Path, dictionary: Path) -> Any:
         silprob=1e-7,
         # The lattice best-path pass ignores the grammar's final states; the first pass keeps them.
         bestpath=False,
+        # The grammar comes with its alternate pronunciations (`with_alternates`): pocketsphinx's own way is slow.
+        fsgusealtpron=False,
         # Wide beams: with short commands the right sentence is otherwise pruned before it can finish...
         beam=1e-80,
         wbeam=1e-60,

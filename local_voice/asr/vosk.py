@@ -11,13 +11,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from intents.language import Language, load_language
+from typing import TYPE_CHECKING, Any
 
 from ..audio import SAMPLE_RATE, AudioChunk
-from ..grammar import VOSK_UNKNOWN, missing_words, vosk_phrases
+from ..derived import voice_language
+from ..grammar import VOSK_UNKNOWN, missing_words
 from .base import NOTHING, EngineError, Stream, Transcript
+
+if TYPE_CHECKING:
+    from intents.language import Language
 
 
 @dataclass
@@ -58,7 +60,7 @@ class _VoskStream:
 @dataclass
 class VoskEngine:
     model_path: Path
-    language: Language = field(default_factory=load_language)
+    language: Language | None = None  # default: the default source, whose derived data is read, not rebuilt
     name: str = "vosk"
     use_grammar: bool = True
     phrases: list[str] | None = None  # default: generated from the language source
@@ -75,7 +77,7 @@ class VoskEngine:
             self._model = vosk.Model(str(self.model_path))
         except Exception as error:  # vosk raises a bare Exception when Kaldi refuses the folder
             raise EngineError(f"Vosk could not load {self.model_path}: {error}") from None
-        phrases = self.phrases if self.phrases is not None else vosk_phrases(self.language)
+        phrases = self.phrases if self.phrases is not None else voice_language(self.language).vosk_phrases
         words = {w for p in phrases for w in p.split() if w != VOSK_UNKNOWN}
         self.missing = missing_words(words, lambda w: self._model.vosk_model_find_word(w) != -1)
         # Vosk silently drops phrases with unknown words: drop them here, where it is reported, and keep the

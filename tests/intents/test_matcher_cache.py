@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from intents.cache import cached, key_of
+from intents.derived_cache import CACHE_ENV, cached_object
 from tests.kit.project import ROOT
 
 PROBE = """
 import json
-from intents import cache, language
+from intents import derived_cache, language
 calls = 0
 original = language.Language.expansions
 def counted(self, *args, **kwargs):
@@ -24,12 +24,12 @@ def counted(self, *args, **kwargs):
 language.Language.expansions = counted
 from intents.matcher import default_matcher
 match = default_matcher().match("what causes hamstring cramps")
-print(json.dumps({"builds": cache.builds.get("matcher-index", 0), "expansions": calls, "intent": match.intent}))
+print(json.dumps({"builds": derived_cache.builds.get("matcher-index", 0), "expansions": calls, "intent": match.intent}))
 """
 
 
 def start(folder: Path) -> dict:
-    environment = {**os.environ, "HAMSTRING_CACHE": str(folder)}
+    environment = {**os.environ, CACHE_ENV: str(folder)}
     run = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=environment, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr[-800:]
@@ -42,22 +42,15 @@ def test_a_warm_start_expands_no_template(tmp_path: Path) -> None:
     assert warm == {"builds": 0, "expansions": 0, "intent": "CausesIntent"}
 
 
-def test_a_changed_input_is_a_new_key_and_the_stale_file_goes(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("HAMSTRING_CACHE", str(tmp_path))
-    assert cached("probe", ["a"], lambda: 1) == 1
-    assert cached("probe", ["a"], lambda: 2) == 1  # read, not rebuilt
-    assert cached("probe", ["b"], lambda: 3) == 3
-    assert [p.name for p in tmp_path.glob("probe-*.pickle")] == [f"probe-{key_of(['b'])}.pickle"]
-
-
-def test_a_damaged_file_is_rebuilt(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("HAMSTRING_CACHE", str(tmp_path))
-    (tmp_path / f"probe-{key_of(['a'])}.pickle").write_bytes(b"not a pickle")
-    assert cached("probe", ["a"], lambda: 7) == 7
+def test_a_damaged_file_is_built_again(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    (tmp_path / "probe-k.pickle").write_bytes(b"not a pickle")
+    assert cached_object("probe", "k", lambda: 7) == 7
+    assert cached_object("probe", "k", lambda: 8) == 7  # stored, then read
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    monkeypatch.setenv("HAMSTRING_CACHE", str(blocker / "sub"))
-    assert cached("probe", ["a"], lambda: 5) == 5
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "sub"))
+    assert cached_object("probe", "k", lambda: 5) == 5
