@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CliError
-from .textio import lines, print_turn
+from .textio import lines, print_turn, read_bounded
 
 if TYPE_CHECKING:
     from skill.askcli import Command, ReplayFile, SkillIo
@@ -25,11 +25,7 @@ if TYPE_CHECKING:
 def read_replay(path: str) -> ReplayFile:
     from skill.askcli import MAX_REPLAY_BYTES, ReplayError, parse_replay
 
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_REPLAY_BYTES + 1)
-    except OSError as error:
-        raise CliError(f"cannot read the replay file {path}: {error.strerror}") from None
+    raw = read_bounded(path, MAX_REPLAY_BYTES, f"the replay file {path}")
     try:
         return parse_replay(raw)
     except ReplayError as error:

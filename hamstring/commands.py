@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CliError
-from .textio import checked_text, print_turn
+from .textio import checked_text, print_turn, read_bounded
 
 if TYPE_CHECKING:
     from skill.conversation import Conversation
@@ -42,15 +42,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from skill.invoke import invoke
 
     source = args.file
-    try:
-        # Bounded like the web service's body: `simulate /dev/zero` must end.
-        if source == "-":
-            raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
-        else:
-            with open(source, "rb") as handle:
-                raw = handle.read(MAX_BODY_BYTES + 1)
-    except OSError as error:
-        raise CliError(f"cannot read {source}: {error.strerror}") from None
+    # Bounded like the web service's body: `simulate /dev/zero` must end.
+    raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1) if source == "-" else read_bounded(source, MAX_BODY_BYTES)
     if len(raw) > MAX_BODY_BYTES:
         raise CliError(f"request over {MAX_BODY_BYTES} bytes (the limit Alexa's requests stay under)")
     try:

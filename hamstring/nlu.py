@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CliError
+from .textio import read_bounded
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 
 
 def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_INPUT_BYTES + 1)
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror}") from None
+    raw = read_bounded(path, MAX_INPUT_BYTES)
     if len(raw) > MAX_INPUT_BYTES:
         raise CliError(f"{path} is over {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
     return raw

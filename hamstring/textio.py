@@ -44,3 +44,12 @@ def lines(stream: BinaryIO, limit: int = 64 * 1024) -> Iterator[str]:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
             raise CliError(f"input line {number} is not valid UTF-8 text") from None
+
+
+def read_bounded(path: str, limit: int, what: str = "") -> bytes:
+    """A file's bytes, at most `limit` + 1 of them (a device or a huge file must end), or a one-line CliError."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as error:
+        raise CliError(f"cannot read {what or path}: {error.strerror}") from None

@@ -95,16 +95,7 @@ def cached_object(kind: str, key: str, build: Callable[[], T]) -> T:
         log.warning("the %s build in %s does not load (%s): building it again", kind, path, type(error).__name__)
     value = build()
     builds[kind] = builds.get(kind, 0) + 1
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(partial, path)
-        _prune(path.parent, f"{kind}-*.pickle", {path})
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        _cannot_keep(kind, path.parent, error)
+    _write(path, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     return value
 
 
@@ -163,13 +154,17 @@ def _cannot_keep(kind: str, where: Path, error: OSError) -> None:
 
 
 def _store(path: Path, kind: str, data: dict[str, Any]) -> None:
+    _write(path, kind, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _write(path: Path, kind: str, data: bytes) -> None:
     """Atomically (another process may be reading, or building the same), keeping the newest KEEP of the kind."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        partial.write_bytes(data)
         os.replace(partial, path)
-        _prune(path.parent, f"{kind}-*.json", {path})
+        _prune(path.parent, f"{kind}-*{path.suffix}", {path})
     except OSError as error:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
