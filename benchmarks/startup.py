@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -195,7 +196,9 @@ def run_sh_copy(folder: Path) -> Path:
         script.chmod(0o755)
     stamp = subprocess.run("cat pyproject.toml | sha256sum | cut -c1-16", shell=True, cwd=copy, check=True,
                            capture_output=True, text=True).stdout.strip()
-    (copy / ".venv" / ".hamstring-installed").write_text(f"{stamp}-server,voice\n")
+    extras = re.search(r"extras=\$\{1:-([^}]*)\}", (ROOT / "scripts" / "setup.sh").read_text())
+    assert extras is not None, "scripts/setup.sh no longer says its default extras as extras=${1:-...}"
+    (copy / ".venv" / ".hamstring-installed").write_text(f"{stamp}-{extras.group(1)}\n")
     return copy / "run.sh"
 
 

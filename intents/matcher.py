@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -177,7 +178,7 @@ class Matcher:
         total = len(samples)
         self._idf = {f: math.log((1 + total) / (1 + n)) + 1.0 for f, n in document_frequency.items()}
         self._unknown_idf = math.log(1 + total) + 1.0
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         self._sample_intent: list[str] = []
         per_intent: dict[str, int] = defaultdict(int)
         feature_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -186,8 +187,19 @@ class Matcher:
             self._sample_intent.append(name)
             per_intent[name] += 1
             for feat, weight in vector.items():
-                self._postings[feat].append((index, weight))
+                postings[feat][0].append(index)
+                postings[feat][1].append(weight)
                 feature_counts[feat][name] += 1
+        # One flat pair of arrays with each feature's (start, end) in them, not a list of (index, weight) tuples per
+        # feature: the same numbers, and the index loads from the cache in milliseconds instead of 120 ms (a million
+        # small objects, or tens of thousands of arrays, to rebuild).
+        self._posting_samples, self._posting_weights = array("I"), array("d")
+        self._postings: dict[str, tuple[int, int]] = {}
+        for feat, (found, weights) in postings.items():
+            start = len(self._posting_samples)
+            self._posting_samples.extend(found)
+            self._posting_weights.extend(weights)
+            self._postings[feat] = (start, len(self._posting_samples))
         # P(intent | feature) with every intent weighted equally, however many expansions it has.
         self._cue: dict[str, dict[str, float]] = {}
         for feat, counts in feature_counts.items():
@@ -484,7 +496,9 @@ class Matcher:
         nearest: dict[str, float] = defaultdict(float)
         sample_scores: dict[int, float] = defaultdict(float)
         for feat, weight in query.items():
-            for index, sample_weight in self._postings.get(feat, ()):
+            start, end = self._postings.get(feat, (0, 0))
+            for index, sample_weight in zip(self._posting_samples[start:end], self._posting_weights[start:end],
+                                            strict=True):
                 sample_scores[index] += weight * sample_weight
         for index, score in sample_scores.items():
             name = self._sample_intent[index]
@@ -548,7 +562,8 @@ def _templatewords(language: Language, intents: list[str] | None = None) -> set[
 
 
 INDEX_FIELDS = ("_launch", "_prefixes", "red_flags", "_values", "_longest_value", "_spot", "_vocabulary",
-                "_intent_vocabulary", "_idf", "_unknown_idf", "_postings", "_sample_intent", "_cue")
+                "_intent_vocabulary", "_idf", "_unknown_idf", "_postings", "_posting_samples", "_posting_weights",
+                "_sample_intent", "_cue")
 
 
 def _index_key(language: Language) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -81,6 +82,19 @@ class Assistant:
         self.decider = Decider(conversation, thresholds, engine.name if engine else "text")
         self.output = TurnOutput(speaker, as_json, out, tts_out)
         self.turns: list[VoiceTurn] = []
+        self._preparing: threading.Thread | None = None
+
+    def prepare_while_listening(self) -> None:
+        """Starts `Decider.prepare` beside the listening loop: the first question takes the user a second or more to
+        say, and the decoder meanwhile needs a fraction of the CPU. The first turn waits for it to finish, so the two
+        never run the matcher at once."""
+        self._preparing = threading.Thread(target=self.decider.prepare, name="prepare", daemon=True)
+        self._preparing.start()
+
+    def _prepared(self) -> None:
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
 
     # -- one turn -------------------------------------------------------------------------------------------------
     def respond(self, text: str, timings: Timings | None = None, source: Source | None = None) -> VoiceTurn:
@@ -89,6 +103,7 @@ class Assistant:
 
     def hear(self, heard: Transcript, timings: Timings | None = None, source: Source | None = None) -> VoiceTurn:
         """A recognized utterance, decided (`Decider.hear`), shown and spoken (muting `source` meanwhile)."""
+        self._prepared()
         return self._finish(self.decider.hear(heard, timings), source)
 
     def _finish(self, turn: VoiceTurn, source: Source | None) -> VoiceTurn:
@@ -138,6 +153,7 @@ class Assistant:
         turn per utterance that held speech."""
         vad = VoiceActivity()
         stream = None
+        self.prepare_while_listening()
         if push_to_talk:
             wait_for_enter()
         try:

@@ -265,15 +265,16 @@ def test_noise_suppression_stage_runs_and_keeps_speech(sphinx, speech):
 
 
 def test_json_turns_carry_confidence_and_confirm(tmp_path: Path):
-    wav = speak_to_wav("how can i prevent hamstring cramps", tmp_path / "q.wav")
+    # What the fields say is this test's; how often a first turn is right is the voice benchmark's (--first-turns).
+    wav = speak_to_wav("what causes cramps in the back of my thigh", tmp_path / "q.wav")
     weather = speak_to_wav("what is the weather like tomorrow in paris", tmp_path / "w.wav")
     result = run_cli("voice", "--input", str(wav), str(weather), "--json", "--no-tts", "--engine", "pocketsphinx",
                      "--noise", "off", timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     first, second = [json.loads(line) for line in result.stdout.decode().splitlines()]
     # The first utterance after start-up is the least sure (cepstral means not yet adapted): answered or checked.
-    assert (first["outcome"], first["intent"] or first["confirm"]) in (("answer", "PreventionIntent"),
-                                                                       ("confirm", "PreventionIntent")), first
+    assert (first["outcome"], first["intent"] or first["confirm"]) in (("answer", "CausesIntent"),
+                                                                       ("confirm", "CausesIntent")), first
     assert 0 <= first["confidence"] <= 1 and (first["confirm"] is None) == (first["outcome"] == "answer")
     assert second["outcome"] == "reject" and second["intent"] is None and second["confidence"] < 0.5
     assert "didn't" in second["speech"]
