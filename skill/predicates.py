@@ -9,7 +9,6 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest
 
 from intents.names import RED_FLAG_INTENT, RED_FLAG_LIST
-from intents.runtime import load_runtime
 
 from . import display
 from .slots import read_slot, slot_texts
@@ -42,6 +41,8 @@ def red_flag_in(handler_input: HandlerInput) -> str | None:
     request = handler_input.request_envelope.request
     if not isinstance(request, IntentRequest):
         return None
+    from intents.runtime import load_runtime  # here: a request without an intent never loads the language's facts
+
     for said in slot_texts(request):
         hit = load_runtime().red_flags.detect(said)
         if hit is not None:

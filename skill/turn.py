@@ -15,8 +15,6 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, IntentRequest, Response
 
-from intents.runtime import load_runtime
-
 from . import display
 from .content import NOT_COVERED, TREATMENT, Content, Dialog, Section, load_content, load_dialog
 from .persist import PLACE_ACTION, RESUMED
@@ -103,6 +101,8 @@ def mentions_harm(handler_input: HandlerInput) -> bool:
     request = handler_input.request_envelope.request
     if not isinstance(request, IntentRequest):
         return False
+    from intents.runtime import load_runtime  # here: a launch never loads the language's facts
+
     finder = load_runtime().harm
     return any(finder.find(said) is not None for said in slot_texts(request))
 
