@@ -1,7 +1,6 @@
-"""The official ask-sdk DynamoDB adapter, configured from the environment, for Lambda and a scaled-out service.
-
-Needs the `dynamodb` extra (ask-sdk-dynamodb-persistence-adapter, boto3). Nothing here imports boto3 until an
-adapter is built, so the SQLite path and the CLI never pay for it.
+"""The official ask-sdk DynamoDB adapter (boto3), for where the credentials are not in the environment (see
+dynamodb.py for when that is). Needs the `dynamodb` extra (ask-sdk-dynamodb-persistence-adapter, boto3); imported
+only when such an adapter is built.
 """
 
 from __future__ import annotations
@@ -10,65 +9,17 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
+from .dynamodb import REGION_ENV, TABLE_ENV, DynamoDbSettings, StoreConfigError
 from .keys import hashed_user_id_keygen
 
-TABLE_ENV = "HAMSTRING_DYNAMODB_TABLE"
-REGION_ENV = "HAMSTRING_DYNAMODB_REGION"  # else AWS_REGION, else AWS_DEFAULT_REGION (Lambda sets both)
-ENDPOINT_ENV = "HAMSTRING_DYNAMODB_ENDPOINT"  # a local endpoint (moto, DynamoDB Local); unset for AWS itself
-CREATE_TABLE_ENV = "HAMSTRING_DYNAMODB_CREATE_TABLE"  # "1" to create the table when missing; off by default
-TIMEOUT_ENV = "HAMSTRING_DYNAMODB_TIMEOUT"  # seconds, for connecting and for each answer
-ATTEMPTS_ENV = "HAMSTRING_DYNAMODB_MAX_ATTEMPTS"  # total attempts per call, the first included
 
-# Alexa waits 8 seconds for the whole answer; the store is worth far less than that. A short timeout and few
-# retries bound what a sick DynamoDB can add to one request (load + save, each up to attempts x timeout).
-DEFAULT_TIMEOUT_S = 1.0
-DEFAULT_MAX_ATTEMPTS = 3
-
-
-class StoreConfigError(ValueError):
-    """The environment asks for a store it does not fully describe (bad number, no region)."""
-
-
-@dataclass(frozen=True)
-class DynamoDbSettings:
-    table: str
-    region: str | None = None
-    endpoint_url: str | None = None
-    create_table: bool = False
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> DynamoDbSettings | None:
-        """None when no table is named, i.e. DynamoDB is not asked for."""
-        table = environ.get(TABLE_ENV, "").strip()
-        if not table:
-            return None
-        region = next((environ[name].strip() for name in (REGION_ENV, "AWS_REGION", "AWS_DEFAULT_REGION")
-                       if environ.get(name, "").strip()), None)
-        return cls(
-            table=table,
-            region=region,
-            endpoint_url=environ.get(ENDPOINT_ENV, "").strip() or None,
-            create_table=_flag(environ, CREATE_TABLE_ENV),
-            timeout_s=_number(environ, TIMEOUT_ENV, float, DEFAULT_TIMEOUT_S, minimum=0.05),
-            max_attempts=_number(environ, ATTEMPTS_ENV, int, DEFAULT_MAX_ATTEMPTS, minimum=1),
-        )
-
-    def describe(self) -> str:
-        where = self.endpoint_url or f"region {self.region or '(from AWS config)'}"
-        return f"DynamoDB table {self.table} at {where}"
-
-
-def dynamodb_adapter(settings: DynamoDbSettings) -> AbstractPersistenceAdapter:
+def official_adapter(settings: DynamoDbSettings) -> AbstractPersistenceAdapter:
     """The official `DynamoDbAdapter` with the hashed user-id key, wrapped so numbers round-trip as int/float.
 
     Raises StoreConfigError when no region is known, and (with create_table) ask-sdk's PersistenceException when the
@@ -155,21 +106,4 @@ def _to_dynamodb(value: Any) -> Any:
         return {key: _to_dynamodb(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_to_dynamodb(item) for item in value]
-    return value
-
-
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _number(environ: Mapping[str, str], name: str, kind: type, default: Any, minimum: Any) -> Any:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise StoreConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
-    if value < minimum:
-        raise StoreConfigError(f"{name}={raw!r} is below {minimum}")
     return value
