@@ -39,7 +39,6 @@ from .replies import (
     resume,
     welcome,
 )
-from .slots import read_slot, slot_number
 from .state import Offer
 from .turn import Turn, turn_of
 
@@ -72,8 +71,8 @@ class TurnHandler(AbstractRequestHandler):
 
 
 # -- predicates that read the language's runtime facts ----------------------------------------------------------
-# intents.runtime is imported where it is read, here and in predicates, turn and slots: a launch never reads it,
-# and a Lambda cold start answering one then skips its modules.
+# intents.runtime and skill.slots are imported where they are read, here and in predicates, turn and slots: a launch
+# never reads them, and a Lambda cold start answering one then skips their modules.
 def is_topic_intent(handler_input: HandlerInput) -> bool:
     from intents.runtime import load_runtime
 
@@ -126,6 +125,8 @@ def topic(turn: Turn) -> Response:
 
 def question(turn: Turn) -> Response:
     from intents.runtime import load_runtime
+
+    from .slots import read_slot
 
     name = intent_name(turn.handler_input)
     answer_by_intent = load_runtime().answer_by_intent
@@ -188,6 +189,7 @@ def follow_up(turn: Turn) -> Response:
     """"how long for", "is that why", "what else causes it": read against the last answer (skill/follow_ups.py,
     imported here: a launch never needs it)."""
     from .follow_ups import FOLLOW_UPS
+    from .slots import read_slot
 
     value = read_slot(intent_request(turn.handler_input), "follow_up").value_id
     reply = FOLLOW_UPS.get(value or "")
@@ -222,6 +224,8 @@ def start_over(turn: Turn) -> Response:
 
 
 def go_to_step(turn: Turn) -> Response:
+    from .slots import read_slot, slot_number
+
     count = turn.step_count
     number = slot_number(read_slot(intent_request(turn.handler_input), "step").said)
     if number is None or not 1 <= number <= count:

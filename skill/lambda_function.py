@@ -21,7 +21,7 @@ from .builder import build_skill
 from .envelope import check_envelope
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
-from .store.dynamodb import TABLE_ENV
+from .store.dynamodb_env import TABLE_ENV
 
 logging.getLogger().setLevel(logging.INFO)
 log = logging.getLogger(__name__)

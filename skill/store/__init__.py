@@ -4,7 +4,8 @@
     adapter = open_store(choice)                              # fail-soft; None when state is off
     SkillBuilder -> CustomSkillBuilder(persistence_adapter=adapter)
 
-Modules: keys (hashed partition key), sqlite (embedded store), dynamodb (its settings from the environment),
+Modules: keys (hashed partition key), sqlite (embedded store), dynamodb (its settings from the environment, whose
+variables dynamodb_env names),
 dynamodb_store (our DynamoDB adapter, over dynamodb_api and sigv4), dynamodb_boto (the official one, boto3),
 failsoft (errors -> one warning), settings (the choice), place (what is stored).
 """
@@ -12,8 +13,8 @@ failsoft (errors -> one warning), settings (the choice), place (what is stored).
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-# Each name's module, imported on first use: the Lambda path needs only `place`, `dynamodb` and, with a table,
-# `settings`, `failsoft` and `dynamodb_store`.
+# Each name's module, imported on first use: the Lambda path without a table needs only `dynamodb_env`; with one,
+# `dynamodb`, `settings`, `failsoft`, `place` and `dynamodb_store`.
 _HOMES = {
     "DynamoDbSettings": "dynamodb", "StoreConfigError": "dynamodb", "dynamodb_adapter": "settings",
     "FailSoftAdapter": "failsoft", "hash_user_id": "keys", "hashed_user_id_keygen": "keys", "SavedPlace": "place",

@@ -4,7 +4,7 @@ Two ask-sdk persistence adapters use them, over one table layout (the official a
 under "attributes"), so either reads what the other wrote; settings.open_store picks one (settings.dynamodb_adapter):
 - dynamodb_store: our own, DynamoDB's JSON API over http.client, signed by sigv4 (no boto3);
 - dynamodb_boto: the official adapter (the `dynamodb` extra, boto3).
-This module imports neither, nor hashlib or boto3: the Lambda imports it on every cold start.
+This module imports neither, nor hashlib or boto3. The variables it reads are named in dynamodb_env.
 """
 
 from __future__ import annotations
@@ -14,12 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-TABLE_ENV = "HAMSTRING_DYNAMODB_TABLE"
-REGION_ENV = "HAMSTRING_DYNAMODB_REGION"  # else AWS_REGION, else AWS_DEFAULT_REGION (Lambda sets both)
-ENDPOINT_ENV = "HAMSTRING_DYNAMODB_ENDPOINT"  # a local endpoint (moto, DynamoDB Local); unset for AWS itself
-CREATE_TABLE_ENV = "HAMSTRING_DYNAMODB_CREATE_TABLE"  # "1" to create the table when missing; off by default
-TIMEOUT_ENV = "HAMSTRING_DYNAMODB_TIMEOUT"  # seconds, for connecting and for each answer
-ATTEMPTS_ENV = "HAMSTRING_DYNAMODB_MAX_ATTEMPTS"  # total attempts per call, the first included
+from .dynamodb_env import ATTEMPTS_ENV, CREATE_TABLE_ENV, ENDPOINT_ENV, REGION_ENV, TABLE_ENV, TIMEOUT_ENV
 
 # Alexa waits 8 seconds for the whole answer; the store is worth far less than that. A short timeout and few
 # retries bound what a sick DynamoDB can add to one request (load + save, each up to attempts x timeout).

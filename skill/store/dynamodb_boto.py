@@ -15,7 +15,8 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
-from .dynamodb import REGION_ENV, TABLE_ENV, DynamoDbSettings, StoreConfigError
+from .dynamodb import DynamoDbSettings, StoreConfigError
+from .dynamodb_env import REGION_ENV, TABLE_ENV
 from .keys import hashed_user_id_keygen
 
 

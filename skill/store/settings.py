@@ -14,7 +14,8 @@ from typing import Literal
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
-from .dynamodb import TABLE_ENV, DynamoDbSettings, StoreConfigError
+from .dynamodb import DynamoDbSettings, StoreConfigError
+from .dynamodb_env import TABLE_ENV
 from .failsoft import FailSoftAdapter
 
 log = logging.getLogger(__name__)

@@ -70,8 +70,9 @@ def test_lambda_refuses_malformed_events_with_the_same_checks_as_the_server(chan
 # What a Lambda cold start must not import to answer a launch: the work its first answer does not need (the
 # language's templates and detectors, the follow-ups, the store's other adapters), and boto3 above all.
 NEVER_ON_A_LAUNCH = ("boto3", "botocore", "ask_sdk_dynamodb", "yaml", "hassil", "sqlite3", "intents.redflags",
-                     "intents.runtime", "skill.follow_ups")
-WITHOUT_A_STORE = ("http.client", "hashlib", "skill.store.settings", "skill.store.dynamodb_store")
+                     "intents.runtime", "skill.follow_ups", "skill.slots")
+WITHOUT_A_STORE = ("http.client", "hashlib", "skill.store.dynamodb", "skill.store.settings", "skill.store.place",
+                   "skill.store.dynamodb_store")
 
 
 def _launch_in_a_fresh_interpreter(environ: dict[str, str]) -> set[str]:
