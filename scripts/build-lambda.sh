@@ -3,11 +3,12 @@
 # the core package only (no web or voice extras), so the upload stays small and cold starts fast.
 # ask-resources.json points the ASK CLI at build/lambda.
 #
-#   scripts/build-lambda.sh             # the skill; no saved place between sessions
-#   scripts/build-lambda.sh --dynamodb  # also the official ask-sdk DynamoDB adapter (set HAMSTRING_DYNAMODB_TABLE)
+#   scripts/build-lambda.sh             # the skill; with HAMSTRING_DYNAMODB_TABLE set, it saves the place there
+#   scripts/build-lambda.sh --dynamodb  # also the official ask-sdk DynamoDB adapter
 #
-# The Lambda Python runtime ships boto3, so only the adapter itself is added (--no-deps): bundling boto3 again
-# would add ~80 MB and slow every cold start.
+# On Lambda the skill's own DynamoDB adapter is used (the credentials are in the environment); the official one is
+# only for set-ups it leaves to boto (skill/store/settings.py: uses_own_adapter). The Lambda Python runtime ships
+# boto3, so only the adapter itself is added (--no-deps): bundling boto3 again would add ~80 MB.
 set -euo pipefail
 DYNAMODB=0
 for arg in "$@"; do
@@ -43,5 +44,5 @@ else
 fi
 (cd build/lambda && "$PY" -m zipfile -c ../lambda.zip .)
 extra=""
-[ "$DYNAMODB" = 1 ] && extra=" (with the DynamoDB adapter: set HAMSTRING_DYNAMODB_TABLE)"
+[ "$DYNAMODB" = 1 ] && extra=" (with the official DynamoDB adapter too)"
 echo "build/lambda.zip: $(du -h build/lambda.zip | cut -f1); handler skill.lambda_function.handler$extra"
