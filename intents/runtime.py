@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .names import RED_FLAG_LIST
-from .redflags import PhraseFinder, RedFlagDetector, fold
 from .text import words
 
 if TYPE_CHECKING:  # the compiler needs hassil; the loader must not
     from .language import Language
+    from .redflags import PhraseFinder, RedFlagDetector
 
 RUNTIME_FILE = "en.runtime.json"
 
@@ -33,13 +33,19 @@ class RuntimeLanguage:
     red_flag_signs: dict[str, list]
     harm_words: list[str] = field(default_factory=list)  # folded phrases: pain, injury, a fall, swelling, ...
 
+    # The detectors are imported where they are built: a request without slots (a launch, "next") never pays for
+    # their module either (~1.3 ms of a Lambda cold start).
     @cached_property
     def harm(self) -> PhraseFinder:
+        from .redflags import PhraseFinder
+
         return PhraseFinder(self.harm_words)
 
     @cached_property
     def red_flags(self) -> RedFlagDetector:
         """Built on first use: a request without slots (a launch, "next") never pays for it."""
+        from .redflags import RedFlagDetector
+
         cues = {flag: [tuple(c.split()) for c in phrases] for flag, phrases in self.red_flag_cues.items()}
         return RedFlagDetector(cues, self.red_flag_signs, folded=True)
 
@@ -49,6 +55,8 @@ class RuntimeLanguage:
 
 
 def compile_runtime(language: Language) -> dict[str, Any]:
+    from .redflags import fold
+
     text_lists = list(language.text_lists)
     return {
         "topic_by_intent": dict(sorted(language.topic_by_intent.items())),

@@ -193,18 +193,26 @@ def _statements(raw_list, section: str, defined: dict[str, Statement], pending: 
     return out
 
 
+@lru_cache(maxsize=1)
 def content_dir() -> Path:
     # Beside this module (a plain folder on Lambda and in a wheel); importlib.resources would cost a cold start 4 ms.
     return Path(__file__).resolve().parent / "content"
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict | None:
+    """The compiled JSON of both content files, parsed once (the content and the dialog each read their part)."""
+    compiled = content_dir() / COMPILED
+    return dict(json.loads(compiled.read_text(encoding="utf-8"))) if compiled.exists() else None
 
 
 def _read(name: str, path: Path | None) -> dict:
     """A content file's data. The packaged files come from their compiled JSON (a cold start then parses no YAML
     and imports no PyYAML; `hamstring assets check` keeps it equal to the YAML); an explicit path is read as YAML."""
     if path is None:
-        compiled = content_dir() / COMPILED
-        if compiled.exists():
-            return dict(json.loads(compiled.read_text(encoding="utf-8"))[name])
+        compiled = _compiled()
+        if compiled is not None:
+            return dict(compiled[name])
         path = content_dir() / name
     import yaml
 

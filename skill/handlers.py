@@ -18,10 +18,8 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response
 
 from intents.names import GREETING_INTENT
-from intents.runtime import load_runtime
 
 from .content import TREATMENT
-from .follow_ups import FOLLOW_UPS
 from .persist import CLEAR
 from .predicates import has_red_flag, intent_name, intent_request, is_any_intent, red_flag_in, user_event_intent
 from .replies import (
@@ -41,7 +39,6 @@ from .replies import (
     resume,
     welcome,
 )
-from .slots import read_slot, slot_number
 from .state import Offer
 from .turn import Turn, turn_of
 
@@ -73,12 +70,18 @@ class TurnHandler(AbstractRequestHandler):
         return self.reply(turn_of(handler_input))
 
 
-# -- predicates that read the language's runtime facts (loaded on first use, not at import) ----------------------
+# -- predicates that read the language's runtime facts ----------------------------------------------------------
+# intents.runtime and skill.slots are imported where they are read, here and in predicates, turn and slots: a launch
+# never reads them, and a Lambda cold start answering one then skips their modules.
 def is_topic_intent(handler_input: HandlerInput) -> bool:
+    from intents.runtime import load_runtime
+
     return _is_intent(handler_input) and intent_name(handler_input) in load_runtime().topic_by_intent
 
 
 def is_question_intent(handler_input: HandlerInput) -> bool:
+    from intents.runtime import load_runtime
+
     name = intent_name(handler_input)
     return _is_intent(handler_input) and (name in QUESTION_SLOTS or name in load_runtime().answer_by_intent)
 
@@ -111,6 +114,8 @@ def red_flag(turn: Turn) -> Response:
 
 
 def topic(turn: Turn) -> Response:
+    from intents.runtime import load_runtime
+
     section = load_runtime().topic_by_intent[intent_name(turn.handler_input)]
     if turn.previous.offer == section and section != TREATMENT:
         # Asked again right after its short answer ("what else causes it"): the rest of it.
@@ -119,6 +124,10 @@ def topic(turn: Turn) -> Response:
 
 
 def question(turn: Turn) -> Response:
+    from intents.runtime import load_runtime
+
+    from .slots import read_slot
+
     name = intent_name(turn.handler_input)
     answer_by_intent = load_runtime().answer_by_intent
     if name in answer_by_intent:
@@ -177,7 +186,11 @@ def thanks(turn: Turn) -> Response:
 
 
 def follow_up(turn: Turn) -> Response:
-    """"how long for", "is that why", "what else causes it": read against the last answer (skill/follow_ups.py)."""
+    """"how long for", "is that why", "what else causes it": read against the last answer (skill/follow_ups.py,
+    imported here: a launch never needs it)."""
+    from .follow_ups import FOLLOW_UPS
+    from .slots import read_slot
+
     value = read_slot(intent_request(turn.handler_input), "follow_up").value_id
     reply = FOLLOW_UPS.get(value or "")
     return reply(turn) if reply is not None else fallback(turn)
@@ -211,6 +224,8 @@ def start_over(turn: Turn) -> Response:
 
 
 def go_to_step(turn: Turn) -> Response:
+    from .slots import read_slot, slot_number
+
     count = turn.step_count
     number = slot_number(read_slot(intent_request(turn.handler_input), "step").said)
     if number is None or not 1 <= number <= count:

@@ -5,7 +5,8 @@ when set, is checked here as well, for defence in depth.
 
 The saved place persists in DynamoDB when HAMSTRING_DYNAMODB_TABLE is set (skill/store/dynamodb.py), else nowhere:
 an instance's disk is its own, so a SQLite file there would resume at random. The store is built here, at import,
-so Lambda's init phase pays for boto3 once per instance and no invocation does.
+so Lambda's init phase pays for its set-up once per instance and no invocation does (on Lambda, our own
+adapter: no boto3; skill/store/dynamodb.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .builder import build_skill
 from .envelope import check_envelope
 from .invoke import invoke
 from .skill_id import check_skill_id, parse_skill_ids
-from .store.dynamodb import TABLE_ENV
+from .store.dynamodb_env import TABLE_ENV
 
 logging.getLogger().setLevel(logging.INFO)
 log = logging.getLogger(__name__)

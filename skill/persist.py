@@ -17,7 +17,9 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response, SessionEndedRequest
 
 from .state import ConversationState, StateLimits
-from .store.place import SavedPlace
+
+# store.place is imported by the interceptors, which only a skill with a store registers: a Lambda without one
+# never loads it.
 
 # "A few hours": long enough to finish a cramp's treatment after a break, short enough that tomorrow's cramp starts
 # from the beginning rather than from step 5 of yesterday's.
@@ -42,6 +44,8 @@ class LoadPlaceInterceptor(AbstractRequestInterceptor):
         if session is None or not session.new:
             return
         manager = handler_input.attributes_manager
+        from .store.place import SavedPlace
+
         place = SavedPlace.from_attributes(manager.persistent_attributes)
         if place is None:
             return
@@ -84,5 +88,7 @@ class SavePlaceInterceptor(AbstractResponseInterceptor):
         position = state.position if state.position is not None and state.position < limits.step_count else None
         if position is None and state.topic is None:
             return  # nothing worth a write
+        from .store.place import SavedPlace
+
         manager.persistent_attributes = SavedPlace(position, state.topic, int(self.clock())).to_attributes()
         manager.save_persistent_attributes()

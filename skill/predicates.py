@@ -9,10 +9,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest
 
 from intents.names import RED_FLAG_INTENT, RED_FLAG_LIST
-from intents.runtime import load_runtime
 
 from . import display
-from .slots import read_slot, slot_texts
 
 
 def is_any_intent(*names: str) -> Callable[[HandlerInput], bool]:
@@ -42,6 +40,10 @@ def red_flag_in(handler_input: HandlerInput) -> str | None:
     request = handler_input.request_envelope.request
     if not isinstance(request, IntentRequest):
         return None
+    from intents.runtime import load_runtime  # here, as the slots: a request without an intent never loads them
+
+    from .slots import read_slot, slot_texts
+
     for said in slot_texts(request):
         hit = load_runtime().red_flags.detect(said)
         if hit is not None:

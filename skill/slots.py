@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from ask_sdk_model import IntentRequest
 
-from intents.runtime import load_runtime
-
 MATCH = "ER_SUCCESS_MATCH"
 # Slot words longer than this are not a value anyone said to us; they are not read (nor scanned) past it.
 MAX_SLOT_CHARS = 200
@@ -51,6 +49,8 @@ def read_slot(request: IntentRequest, name: str) -> SlotReading:
     said = _words_of(slot)
     value_id = _resolved_id(slot)
     if value_id is None and said is not None:
+        from intents.runtime import load_runtime  # here: most slots arrive resolved, and a launch has none
+
         value_id = load_runtime().resolve(name, said)
     return SlotReading(said, value_id)
 

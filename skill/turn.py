@@ -10,20 +10,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, IntentRequest, Response
 
-from intents.runtime import load_runtime
-
 from . import display
 from .content import NOT_COVERED, TREATMENT, Content, Dialog, Section, load_content, load_dialog
 from .persist import PLACE_ACTION, RESUMED
 from .reply import Reply, respond
-from .slots import slot_texts
 from .state import ConversationState, StateLimits
-from .store.place import SavedPlace
+
+if TYPE_CHECKING:
+    from .store.place import SavedPlace
 
 TURN = "hamstring.turn"  # request attribute: this request's Turn
 
@@ -103,6 +103,10 @@ def mentions_harm(handler_input: HandlerInput) -> bool:
     request = handler_input.request_envelope.request
     if not isinstance(request, IntentRequest):
         return False
+    from intents.runtime import load_runtime  # here, as the slots: a launch never loads the language's facts
+
+    from .slots import slot_texts
+
     finder = load_runtime().harm
     return any(finder.find(said) is not None for said in slot_texts(request))
 
@@ -126,9 +130,13 @@ def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:
     previous = ConversationState.from_attributes(attributes, state_limits())
     # Seeded by the request id: varied across requests, identical when a recorded request is replayed.
     rng = random.Random(getattr(request, "request_id", None) or "")
-    resumed = handler_input.attributes_manager.request_attributes.get(RESUMED)
+    resumed = handler_input.attributes_manager.request_attributes.get(RESUMED)  # only the store's load sets it
+    if resumed is not None:
+        from .store.place import SavedPlace
+
+        resumed = resumed if isinstance(resumed, SavedPlace) else None
     return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn(),
-                resumed=resumed if isinstance(resumed, SavedPlace) else None,
+                resumed=resumed,
                 screen=display.supports_apl(handler_input.request_envelope), has_store=has_store,
                 safety=mentions_harm(handler_input))
 

@@ -14,9 +14,9 @@ from typing import Literal
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
-from .dynamodb import TABLE_ENV, DynamoDbSettings, StoreConfigError, dynamodb_adapter
+from .dynamodb import DynamoDbSettings, StoreConfigError
+from .dynamodb_env import TABLE_ENV
 from .failsoft import FailSoftAdapter
-from .sqlite import SqliteAdapter
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ STATE_ENV = "HAMSTRING_STATE"  # a path for the SQLite file, or "off"
 APP_DIR = "hamstring-cramp-helper"
 FILE_NAME = "state.sqlite3"
 _OFF_WORDS = frozenset({"off", "none", "no", "false", "0"})
+# Settings only boto honours (its own endpoint settings, FIPS or dual-stack endpoints, proxies): with one set, the
+# official DynamoDB adapter is used. (AWS_CA_BUNDLE, boto's too, our adapter honours as boto does.)
+BOTO_ONLY_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+                 "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
 StoreKind = Literal["sqlite", "dynamodb", "off"]
 
@@ -103,6 +107,8 @@ def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
         return None
     if choice.kind == "sqlite":
         assert choice.path is not None
+        from .sqlite import SqliteAdapter  # here, not at the top: a Lambda with DynamoDB never imports sqlite3
+
         return FailSoftAdapter(SqliteAdapter(choice.path), f"SQLite {choice.path}")
     assert choice.dynamodb is not None
     settings = choice.dynamodb
@@ -115,6 +121,32 @@ def open_store(choice: StoreChoice) -> AbstractPersistenceAdapter | None:
                     settings.describe(), " ".join(str(error).split())[:240])
         inner = dynamodb_adapter(DynamoDbSettings(**{**vars(settings), "create_table": False}))
     return FailSoftAdapter(inner, settings.describe())
+
+
+def dynamodb_adapter(settings: DynamoDbSettings,
+                     environ: Mapping[str, str] | None = None) -> AbstractPersistenceAdapter:
+    """Our adapter (dynamodb_store) where it does all the official one would (`uses_own_adapter`), else the official
+    one (dynamodb_boto). Raises StoreConfigError when no region is known or the official adapter is needed but not
+    installed, and (with create_table) ask-sdk's PersistenceException when the table cannot be created."""
+    env = os.environ if environ is None else environ
+    if uses_own_adapter(settings, env):
+        from .dynamodb_store import DynamoDbStore, create_table
+
+        if settings.create_table:
+            create_table(settings, env)
+        return DynamoDbStore(settings, env)
+    from .dynamodb_boto import official_adapter
+
+    return official_adapter(settings)
+
+
+def uses_own_adapter(settings: DynamoDbSettings, environ: Mapping[str, str]) -> bool:
+    """Where the credentials are in the environment (always, on Lambda), a region is known and nothing asks for what
+    only boto does (BOTO_ONLY_ENV). botocore would take those same credentials: its environment provider comes
+    first. Elsewhere (profiles, SSO, assumed roles, container and instance roles, credential_process) resolving
+    credentials is boto's job; a second home for it here would be a second chance to get it wrong."""
+    return (bool(settings.region) and settings.url() is not None and bool(environ.get("AWS_ACCESS_KEY_ID"))
+            and bool(environ.get("AWS_SECRET_ACCESS_KEY")) and not any(environ.get(name) for name in BOTO_ONLY_ENV))
 
 
 def _file_path(path: Path, source: str) -> Path:
@@ -138,5 +170,5 @@ def _absolute(path: Path, home: Path | None) -> Path:
     return path.expanduser().absolute()
 
 
-__all__ = ["STATE_ENV", "StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_choice",
-           "open_store"]
+__all__ = ["STATE_ENV", "StoreChoice", "StoreConfigError", "choose_store", "default_state_path", "dynamodb_adapter",
+           "dynamodb_choice", "open_store", "uses_own_adapter"]

@@ -65,3 +65,51 @@ def test_lambda_refuses_malformed_events_with_the_same_checks_as_the_server(chan
     change(event)
     with pytest.raises(ValueError, match=fragment):
         lambda_function.handler(event, None)
+
+
+# What a Lambda cold start must not import to answer a launch: the work its first answer does not need (the
+# language's templates and detectors, the follow-ups, the store's other adapters), and boto3 above all.
+NEVER_ON_A_LAUNCH = ("boto3", "botocore", "ask_sdk_dynamodb", "yaml", "hassil", "sqlite3", "intents.redflags",
+                     "intents.runtime", "skill.follow_ups", "skill.slots")
+WITHOUT_A_STORE = ("http.client", "hashlib", "skill.store.dynamodb", "skill.store.settings", "skill.store.place",
+                   "skill.store.dynamodb_store")
+
+
+def _launch_in_a_fresh_interpreter(environ: dict[str, str]) -> set[str]:
+    import os
+    import subprocess
+    import sys
+
+    from tests.kit.project import ROOT
+
+    script = (
+        "import json, sys; from skill.lambda_function import handler, _SKILL\n"
+        f"event = json.load(open({str(DATA / 'envelopes' / 'launch.json')!r}))\n"
+        "assert handler(event, None)['response']['outputSpeech']\n"
+        "print(repr(_SKILL.persistence_adapter)); print(' '.join(sorted(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAMSTRING_", "AWS_"))} | environ
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    adapter, modules = done.stdout.splitlines()
+    return {adapter, *modules.split()}
+
+
+def test_a_cold_launch_without_a_store_loads_only_what_it_answers_with():
+    loaded = _launch_in_a_fresh_interpreter({})
+    assert "None" in loaded
+    assert loaded.isdisjoint(NEVER_ON_A_LAUNCH + WITHOUT_A_STORE), loaded & set(NEVER_ON_A_LAUNCH + WITHOUT_A_STORE)
+
+
+def test_a_cold_launch_with_dynamodb_never_imports_boto3():
+    """Lambda's credentials are in the environment: our adapter serves the table (an endpoint that refuses, here:
+    the launch is answered without the saved place, as any store failure)."""
+    from tests.kit.dynamodb import FAKE_CREDENTIALS, closed_port
+
+    loaded = _launch_in_a_fresh_interpreter({
+        **FAKE_CREDENTIALS, "HAMSTRING_DYNAMODB_TABLE": "cramps", "HAMSTRING_DYNAMODB_REGION": "eu-west-1",
+        "HAMSTRING_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{closed_port()}", "HAMSTRING_DYNAMODB_MAX_ATTEMPTS": "1"})
+    assert "FailSoftAdapter(DynamoDB table cramps at http://127.0.0.1" in " ".join(loaded)
+    assert "skill.store.dynamodb_store" in loaded
+    assert loaded.isdisjoint(NEVER_ON_A_LAUNCH), loaded & set(NEVER_ON_A_LAUNCH)

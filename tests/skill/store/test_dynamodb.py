@@ -1,19 +1,19 @@
-"""The DynamoDB store through the official ask-sdk adapter, against moto's DynamoDB in server mode on loopback (the
-local stand-in, since DynamoDB Local cannot be installed here), an endpoint that refuses connections, and a tiny
-server that answers every call with DynamoDB's throttling errors. Nothing here reaches AWS."""
+"""The DynamoDB store as the skill uses it (choose_store, open_store, the Lambda entry point), through both adapters:
+our own where the credentials are in the environment (Lambda's case), the official ask-sdk adapter where they come
+from elsewhere (here: a shared credentials file). Against moto's DynamoDB in server mode on loopback (the local
+stand-in, since DynamoDB Local cannot be installed here), an endpoint that refuses connections, and a server that
+answers every call with DynamoDB's throttling errors. Nothing here reaches AWS."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +21,7 @@ from tests.kit import tools
 
 tools.require_module("ask_sdk_dynamodb")
 boto3 = tools.require_module("boto3")
-moto_server = tools.require_module("moto.server")
+tools.require_module("moto.server")
 
 from skill.store import (  # noqa: E402
     DynamoDbSettings,
@@ -32,35 +32,47 @@ from skill.store import (  # noqa: E402
     hash_user_id,
     open_store,
 )
+from skill.store.dynamodb_boto import PlainNumbers  # noqa: E402
+from skill.store.dynamodb_store import DynamoDbStore  # noqa: E402
+from tests.kit.dynamodb import (  # noqa: E402
+    FAKE_CREDENTIALS,
+    NO_AWS_FILES,
+    REGION,
+    Reply,
+    closed_port,
+    moto_dynamodb,
+    scripted_dynamodb,
+)
 from tests.kit.envelopes import Lines, capture, envelope  # noqa: E402
 from tests.kit.project import ROOT  # noqa: E402
 
 USER = "amzn1.ask.account.DYNAMOUSER"
-REGION = "eu-west-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+ADAPTERS = {"own": DynamoDbStore, "official": PlainNumbers}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fake_credentials() -> Iterator[None]:
-    """moto accepts any credentials; these keep botocore from looking for real ones (files, instance metadata)."""
+@pytest.fixture(scope="module", autouse=True, params=sorted(ADAPTERS))
+def adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """"own": the credentials in the environment, as Lambda gives them. "official": in a shared credentials file
+    (as on a laptop with a profile), which only boto reads. Either way no real credentials are looked for."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in FAKE_CREDENTIALS.items():
-            patch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", *FAKE_CREDENTIALS):
             patch.delenv(name, raising=False)
-        patch.setenv("AWS_CONFIG_FILE", os.devnull)
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        yield
+        for name, value in NO_AWS_FILES.items():
+            patch.setenv(name, value)
+        if request.param == "own":
+            for name, value in FAKE_CREDENTIALS.items():
+                patch.setenv(name, value)
+        else:
+            path: Path = tmp_path_factory.mktemp("aws") / "credentials"
+            path.write_text("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+            patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
+        yield request.param
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_dynamodb() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -79,11 +91,12 @@ def _client(endpoint: str):
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
 
 
-def test_round_trip_against_local_dynamodb(moto_endpoint: str, lines: Lines) -> None:
-    choice = choose_store(environ=_env(moto_endpoint, "roundtrip", HAMSTRING_DYNAMODB_CREATE_TABLE="1"))
-    assert choice.kind == "dynamodb" and "roundtrip" in choice.reason
+def test_round_trip_against_local_dynamodb(adapter: str, moto_endpoint: str, lines: Lines) -> None:
+    table = f"roundtrip-{adapter}"
+    choice = choose_store(environ=_env(moto_endpoint, table, HAMSTRING_DYNAMODB_CREATE_TABLE="1"))
+    assert choice.kind == "dynamodb" and table in choice.reason
     store = open_store(choice)
-    assert isinstance(store, FailSoftAdapter)
+    assert isinstance(store, FailSoftAdapter) and isinstance(store.inner, ADAPTERS[adapter])
     alice = envelope(USER, "r1")
     assert store.get_attributes(alice) == {}
     place = {"position": 3, "topic": "treatment", "saved_at": 1_790_000_000, "ratio": 0.25}
@@ -91,7 +104,7 @@ def test_round_trip_against_local_dynamodb(moto_endpoint: str, lines: Lines) -> 
     got = store.get_attributes(alice)
     # Exact types: boto3 returns Decimal; the skill's state checks `type(v) is int`, so they must come back plain.
     assert got == place and type(got["position"]) is int and type(got["ratio"]) is float
-    item = _client(moto_endpoint).scan(TableName="roundtrip")["Items"]
+    item = _client(moto_endpoint).scan(TableName=table)["Items"]
     assert [row["id"]["S"] for row in item] == [hash_user_id(USER)]  # hashed key, never the user id
     assert USER not in json.dumps(item)
     store.delete_attributes(alice)
@@ -108,14 +121,8 @@ def test_table_creation_is_off_by_default(moto_endpoint: str, lines: Lines) -> N
     assert "ResourceNotFoundException" in lines.warnings()[0] or "doesn't exist" in lines.warnings()[0]
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed on exit: connections to it are refused
-
-
 def test_unreachable_endpoint_fails_soft_and_fast(lines: Lines) -> None:
-    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    endpoint = f"http://127.0.0.1:{closed_port()}"
     store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_MAX_ATTEMPTS="2",
                                                  HAMSTRING_DYNAMODB_TIMEOUT="0.5")))
     began = time.perf_counter()
@@ -129,52 +136,23 @@ def test_unreachable_endpoint_fails_soft_and_fast(lines: Lines) -> None:
 
 
 def test_table_creation_failure_is_a_warning_not_a_crash(lines: Lines) -> None:
-    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    endpoint = f"http://127.0.0.1:{closed_port()}"
     store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_CREATE_TABLE="yes",
                                                  HAMSTRING_DYNAMODB_MAX_ATTEMPTS="1")))
     assert store is not None
     assert len(lines.warnings()) == 1 and "could not create the table" in lines.warnings()[0]
 
 
-class _Throttler(BaseHTTPRequestHandler):
-    """Answers every DynamoDB call as DynamoDB does when a table is over its capacity."""
-
-    error = "ProvisionedThroughputExceededException"
-    calls = 0
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).calls += 1
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{self.error}",
-                           "message": "The level of configured provisioned throughput for the table was exceeded."})
-        data = body.encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("x-amzn-RequestId", "THROTTLED")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.mark.parametrize("error", ["ProvisionedThroughputExceededException", "ThrottlingException"])
 def test_throttling_fails_soft_after_few_quick_retries(error: str, lines: Lines) -> None:
-    handler = type("Throttler", (_Throttler,), {"error": error, "calls": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    """Every call answered as DynamoDB answers when a table is over its capacity."""
+    with scripted_dynamodb(Reply.error(400, error, "The level of configured provisioned throughput for the table "
+                                                   "was exceeded.")) as (endpoint, script):
         store = open_store(choose_store(environ=_env(endpoint, "t", HAMSTRING_DYNAMODB_MAX_ATTEMPTS="3")))
         began = time.perf_counter()
         assert store.get_attributes(envelope(USER, "r1")) == {}
         elapsed = time.perf_counter() - began
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert handler.calls == 3  # retried, as throttling should be, and no more than configured
+    assert len(script.requests) == 3  # retried, as throttling should be, and no more than configured
     assert elapsed < 2, f"throttled load took {elapsed:.2f} s"  # DynamoDB's 50 ms backoff, not 1 s
     assert len(lines.warnings()) == 1 and error in lines.warnings()[0]
 
@@ -196,12 +174,13 @@ def test_no_region_is_a_clear_error() -> None:
         dynamodb_adapter(DynamoDbSettings(table="t", region=None))
 
 
-def test_adapter_imports_where_no_region_is_configured(moto_endpoint: str) -> None:
+def test_official_adapter_imports_where_no_region_is_configured(moto_endpoint: str) -> None:
     """ask-sdk-dynamodb builds a boto3 resource when imported, which fails without a region: a fresh process with
     no AWS region anywhere must still get a working adapter from the settings."""
     script = (
-        "from skill.store import DynamoDbSettings, dynamodb_adapter\n"
-        f"a = dynamodb_adapter(DynamoDbSettings(table='fresh', region='{REGION}', endpoint_url='{moto_endpoint}',"
+        "from skill.store import DynamoDbSettings\n"
+        "from skill.store.dynamodb_boto import official_adapter\n"
+        f"a = official_adapter(DynamoDbSettings(table='fresh', region='{REGION}', endpoint_url='{moto_endpoint}',"
         " create_table=True))\n"
         "import os; assert 'AWS_DEFAULT_REGION' not in os.environ\n"
         "print('ok')\n"
@@ -212,7 +191,8 @@ def test_adapter_imports_where_no_region_is_configured(moto_endpoint: str) -> No
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
-def test_lambda_resumes_across_sessions_through_local_dynamodb(moto_endpoint: str, lines: Lines) -> None:
+def test_lambda_resumes_across_sessions_through_local_dynamodb(adapter: str, moto_endpoint: str,
+                                                               lines: Lines) -> None:
     """The Lambda entry point built at import with the DynamoDB store from the environment: a one-shot "next step"
     in a new session continues from the saved place."""
     import importlib
@@ -221,11 +201,13 @@ def test_lambda_resumes_across_sessions_through_local_dynamodb(moto_endpoint: st
     from tests.kit.project import DATA
 
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in _env(moto_endpoint, "lambda-resume", HAMSTRING_DYNAMODB_CREATE_TABLE="1").items():
+        table = f"lambda-resume-{adapter}"
+        for name, value in _env(moto_endpoint, table, HAMSTRING_DYNAMODB_CREATE_TABLE="1").items():
             patch.setenv(name, value)
         module = importlib.reload(lambda_function)
         try:
-            assert "lambda-resume" in repr(module._SKILL.persistence_adapter)
+            assert table in repr(module._SKILL.persistence_adapter)
+            assert isinstance(module._SKILL.persistence_adapter.inner, ADAPTERS[adapter])
             event = json.loads((DATA / "envelopes" / "intent_one_shot_treatment.json").read_text())
             assert module.handler(event)["sessionAttributes"]["step"] == 1
             event["session"]["sessionId"] = "amzn1.echo-api.session.lambda-2"
@@ -234,7 +216,7 @@ def test_lambda_resumes_across_sessions_through_local_dynamodb(moto_endpoint: st
             response = module.handler(event)
             assert response["sessionAttributes"]["step"] == 2
             assert "step 1 of 8" in response["response"]["outputSpeech"]["ssml"]
-            (item,) = _client(moto_endpoint).scan(TableName="lambda-resume")["Items"]
+            (item,) = _client(moto_endpoint).scan(TableName=table)["Items"]
             assert json.dumps(item).count("position") == 1
         finally:
             patch.undo()
