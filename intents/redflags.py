@@ -155,10 +155,13 @@ class _Group:
         for index, phrase in enumerate(phrases):
             if phrase:  # an empty phrase occurs nowhere
                 self._by_first[phrase[0]].append(index)
+        self._firsts = frozenset(self._by_first)
 
     def present(self, at: dict[str, list[int]]) -> list[tuple[str, ...]]:
         """The phrases whose first word occurs in the text (`at`: its `positions`), in the group's order: the only
         ones `_occurrences` can find."""
+        if self._firsts.isdisjoint(at):  # the usual case, settled in C
+            return []
         firsts = self._by_first
         hits = [index for word in (at if len(at) < len(firsts) else firsts)
                 if word in at and word in firsts for index in firsts[word]]
@@ -261,11 +264,16 @@ class PhraseFinder:
 
     def __init__(self, phrases: list[str]) -> None:
         self._phrases = sorted({tuple(fold(w) for w in words(p)) for p in phrases if words(p)}, key=len, reverse=True)
+        # Where each first word starts phrases: a text is compared only with the phrases it has the first word of.
+        self._by_first: dict[str, list[int]] = defaultdict(list)
+        for rank, phrase in enumerate(self._phrases):
+            self._by_first[phrase[0]].append(rank)
 
     def find(self, text: str) -> str | None:
         said = words(text)
         stems = [fold(w) for w in said]
-        for phrase in self._phrases:  # longest first
+        ranks = sorted(rank for word in set(stems) for rank in self._by_first.get(word, ()))
+        for phrase in (self._phrases[rank] for rank in ranks):  # longest first
             size = len(phrase)
             for start in range(len(stems) - size + 1):
                 if tuple(stems[start : start + size]) == phrase:

@@ -1,13 +1,24 @@
-"""Issue 21: the red-flag detector runs on every slot value the skill receives, so its indexes (the cue trie, the
-signs' first-word index) must find exactly what its definition finds: every sign tried in urgency order, then
-every cue tried at every start, in urgency order, each next word at its first occurrence within MAX_GAP words."""
+"""Issue 21: the red-flag detector and the harm-word finder run on every slot value the skill receives, so their
+indexes (the cue trie, the first-word indexes) must find exactly what their definitions find. The detector's: every
+sign tried in urgency order, then every cue tried at every start, in urgency order, each next word at its first
+occurrence within MAX_GAP words. The finder's: its phrases tried longest first, each at every start."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intents.redflags import FILLERS, MAX_GAP, SEVERITY, RedFlagDetector, RedFlagHit, _find_sign, fold, urgency
+from intents.redflags import (
+    FILLERS,
+    MAX_GAP,
+    SEVERITY,
+    PhraseFinder,
+    RedFlagDetector,
+    RedFlagHit,
+    _find_sign,
+    fold,
+    urgency,
+)
 from intents.runtime import load_runtime
 from intents.text import words
 from tests.kit.scoring import load_set
@@ -99,3 +110,29 @@ def test_the_skill_detector_on_the_dev_sets():
             text = item["text"]
             assert RUNTIME.red_flags.detect(text) == by_definition(RUNTIME_CUES, RUNTIME.red_flag_signs, text,
                                                                    folded=True), text
+
+
+def found_by_definition(finder: PhraseFinder, text: str) -> str | None:
+    said = words(text)
+    stems = [fold(w) for w in said]
+    for phrase in finder._phrases:  # longest first (the finder's own order among phrases of one length)
+        for start in range(len(stems) - len(phrase) + 1):
+            if tuple(stems[start:start + len(phrase)]) == phrase:
+                return " ".join(said[start:start + len(phrase)])
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(phrase, max_size=6), texts)
+def test_any_phrase_finder_finds_what_its_definition_finds(phrases, text):
+    finder = PhraseFinder(phrases)
+    assert finder.find(text) == found_by_definition(finder, text)
+
+
+HARM_WORDS = sorted({w for p in RUNTIME.harm_words for w in p.split()} | {"my", "leg", "really", "4"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(HARM_WORDS), max_size=10).map(" ".join))
+def test_the_skill_harm_finder_finds_what_its_definition_finds(text):
+    assert RUNTIME.harm.find(text) == found_by_definition(RUNTIME.harm, text)
