@@ -3,9 +3,10 @@
 Cues and text are compared word by word, plurals folded (not a full stem: "damage my hamstring" is a question,
 "damaged my hamstring" a red flag), in order, allowing a couple of filler words between a cue's words ("my
 leg is really quite swollen", "can't really walk"). Recall matters more than precision: a false alarm costs a
-sentence of advice, a miss can cost a leg. Matching is a scan over the utterance's words with the cues indexed by
-their first stem, so it costs microseconds and needs no hassil: the skill runs it on every slot value it receives
-(from the compiled cue table), and the offline matcher runs it before anything else.
+sentence of advice, a miss can cost a leg. Matching is a scan over the utterance's words with the cues in a trie
+and each sign's phrases indexed by their first word, so it costs microseconds and needs no hassil: the skill runs
+it on every slot value it receives (from the compiled cue table), and the offline matcher runs it before anything
+else.
 """
 
 from __future__ import annotations
@@ -46,20 +47,20 @@ class RedFlagDetector:
     def __init__(
         self, cues: dict[str, list[tuple[str, ...]]], signs: dict[str, list[Sign]] | None = None, folded: bool = False
     ) -> None:
-        self._signs: list[tuple[str, list[list[tuple[str, ...]]], int | None]] = []
+        self._signs: list[tuple[str, list[_Group], int | None]] = []
         for flag in sorted(signs or {}, key=urgency):
             for sign in (signs or {})[flag]:
                 groups, within = (sign["groups"], sign["within"]) if isinstance(sign, dict) else (sign, None)
-                phrases = [[tuple(fold(w) for w in words(p)) for p in group] for group in groups]
+                phrases = [_Group([tuple(fold(w) for w in words(p)) for p in group]) for group in groups]
                 self._signs.append((flag, phrases, within))
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        self._cues = _Cues()
         seen: set[tuple[str, ...]] = set()
         for flag in sorted(cues, key=urgency):
             for sequence in cues[flag]:
                 stemmed = tuple(sequence) if folded else tuple(fold(w) for w in sequence)
                 if stemmed and stemmed not in seen:
                     seen.add(stemmed)
-                    self._by_first[stemmed[0]].append((stemmed, flag))
+                    self._cues.add(stemmed, flag)
 
     def detect(self, text: str) -> RedFlagHit | None:
         said = words(text)
@@ -69,19 +70,102 @@ class RedFlagDetector:
         for flag, groups, within in self._signs:
             if best is not None and urgency(flag) >= urgency(best.id):
                 break
-            found = _find_sign(stems, groups, within, at)
-            if found is not None:
-                best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found))
-        for start, first in enumerate(stems):
-            for cue, flag in self._by_first.get(first, ()):
-                end = _match_from(stems, start, cue)
-                if end is not None and (best is None or urgency(flag) < urgency(best.id)):
-                    best = RedFlagHit(flag, " ".join(said[start:end]))
+            present = []
+            for group in groups:  # a sign holds only if every group has a phrase whose first word was said
+                phrases = group.present(at)
+                if not phrases:
+                    break
+                present.append(phrases)
+            else:
+                found = _find_sign(stems, present, within, at)
+                if found is not None:
+                    best = RedFlagHit(flag, " ... ".join(" ".join(said[a:b]) for a, b in found))
+        for start in range(len(stems)):
+            match = self._cues.first_match(stems, start)
+            if match is not None and (best is None or urgency(match[0]) < urgency(best.id)):
+                best = RedFlagHit(match[0], " ".join(said[start:match[1]]))
         return best
 
     @property
     def cue_count(self) -> int:
-        return sum(len(v) for v in self._by_first.values())
+        return self._cues.count
+
+
+class _Cue:
+    """A node of the cue trie: the cues that start with the words on the way here continue with `next`; `order`
+    and `flag` when a cue ends here (`order`: its place among all cues, most urgent first)."""
+
+    __slots__ = ("flag", "next", "order")
+
+    def __init__(self) -> None:
+        self.next: dict[str, _Cue] = {}
+        self.order: int | None = None
+        self.flag = ""
+
+
+class _Cues:
+    """The cues as a trie over their words. A cue occurs from a start when each next word of it is found among the
+    MAX_GAP + 1 words after the previous one, at its first occurrence there (no backtracking). Matching follows
+    only the branches the text's words take, instead of trying every cue that shares the first word: "leg" starts
+    a thousand cues."""
+
+    def __init__(self) -> None:
+        self._roots: dict[str, _Cue] = {}
+        self.count = 0
+
+    def add(self, cue: tuple[str, ...], flag: str) -> None:
+        level, node = self._roots, None
+        for word in cue:  # not setdefault(word, _Cue()): that makes a node per word even where one exists
+            found = level.get(word)
+            if found is None:
+                found = level[word] = _Cue()
+            node, level = found, found.next
+        if node is None:  # no words: a cue that occurs nowhere
+            return
+        node.order, node.flag = self.count, flag
+        self.count += 1
+
+    def first_match(self, stems: list[str], start: int) -> tuple[str, int] | None:
+        """(flag, end) of the first cue (most urgent first, then in the cue list's order) that occurs from `start`."""
+        root = self._roots.get(stems[start])
+        if root is None:
+            return None
+        found: tuple[int, str, int] | None = None
+        pending = [(root, start + 1)]
+        while pending:
+            node, position = pending.pop()
+            if node.order is not None and (found is None or node.order < found[0]):
+                found = (node.order, node.flag, position)
+            taken: set[str] = set()
+            for index in range(position, min(position + MAX_GAP + 1, len(stems))):
+                word = stems[index]
+                if word not in taken and word in node.next:
+                    taken.add(word)  # a later occurrence of the same word is never where the cue goes on
+                    pending.append((node.next[word], index + 1))
+        return None if found is None else (found[1], found[2])
+
+
+class _Group:
+    """One group of a sign: its phrases in order, and where each first word starts some of them. Most texts say
+    none of a group's first words: the sign is then settled by a few look-ups, not a pass over every phrase."""
+
+    def __init__(self, phrases: list[tuple[str, ...]]) -> None:
+        self.phrases = phrases
+        self._by_first: dict[str, list[int]] = defaultdict(list)
+        for index, phrase in enumerate(phrases):
+            if phrase:  # an empty phrase occurs nowhere
+                self._by_first[phrase[0]].append(index)
+        self._firsts = frozenset(self._by_first)
+
+    def present(self, at: dict[str, list[int]]) -> list[tuple[str, ...]]:
+        """The phrases whose first word occurs in the text (`at`: its `positions`), in the group's order: the only
+        ones `_occurrences` can find."""
+        if self._firsts.isdisjoint(at):  # the usual case, settled in C
+            return []
+        firsts = self._by_first
+        hits = [index for word in (at if len(at) < len(firsts) else firsts)
+                if word in at and word in firsts for index in firsts[word]]
+        return [self.phrases[index] for index in sorted(hits)]
 
 
 @dataclass(frozen=True)
@@ -175,29 +259,21 @@ def urgency(flag: str) -> int:
     return SEVERITY.index(flag) if flag in SEVERITY else len(SEVERITY)
 
 
-def _match_from(stems: list[str], start: int, cue: tuple[str, ...]) -> int | None:
-    """End index if `cue` occurs in order from `start` with at most MAX_GAP words between its words."""
-    position = start + 1
-    for word in cue[1:]:
-        for offset in range(MAX_GAP + 1):
-            if position + offset < len(stems) and stems[position + offset] == word:
-                position += offset + 1
-                break
-        else:
-            return None
-    return position
-
-
 class PhraseFinder:
     """The first of some phrases (contiguous words, plurals folded) that occurs in a text: the `harm` words."""
 
     def __init__(self, phrases: list[str]) -> None:
         self._phrases = sorted({tuple(fold(w) for w in words(p)) for p in phrases if words(p)}, key=len, reverse=True)
+        # Where each first word starts phrases: a text is compared only with the phrases it has the first word of.
+        self._by_first: dict[str, list[int]] = defaultdict(list)
+        for rank, phrase in enumerate(self._phrases):
+            self._by_first[phrase[0]].append(rank)
 
     def find(self, text: str) -> str | None:
         said = words(text)
         stems = [fold(w) for w in said]
-        for phrase in self._phrases:  # longest first
+        ranks = sorted(rank for word in set(stems) for rank in self._by_first.get(word, ()))
+        for phrase in (self._phrases[rank] for rank in ranks):  # longest first
             size = len(phrase)
             for start in range(len(stems) - size + 1):
                 if tuple(stems[start : start + size]) == phrase:

@@ -64,7 +64,7 @@ def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
     except Exception:  # every server raises its own framing errors (gunicorn's, werkzeug's, OSError): all are 400s
         raise Refused(400, "malformed request body (framing or early disconnect)", close=True) from None
     if size > limit:
-        # Not read to the end: the connection closes rather than drain what is left.
+        # Not read to the end: the connection closes; the worker reads on only a bounded amount first (linger).
         raise Refused(413, f"request body over {limit} bytes", close=True)
     declared = environ.get("CONTENT_LENGTH")
     if declared and declared.isdigit() and int(declared) != size:

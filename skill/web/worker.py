@@ -7,6 +7,9 @@ until its request is read, so a few clients that send half a request and wait st
 - the body may stall at most BODY_READ_TIMEOUT_S per read (the socket's timeout); the app turns that into a 408;
 - requests the server itself refuses (bad request line, oversized headers, broken chunking) get the same short JSON
   reasons as the rest of the API, in our own words: gunicorn's own messages quote the offending input;
+- a connection closed after its answer (a refusal that left the body unread, a server-level refusal) is half-closed
+  and read on for at most LINGER_S and LINGER_BYTES first: closed with the client's bytes unread, the kernel resets
+  it, and the reset can overtake the answer or fail the client's send before it reads the answer at all;
 - SQLite calls that may wait for the file (another process holding its lock) run in gevent's thread pool, so that
   the wait holds one OS thread for at most the store's busy timeout, never the event loop every connection shares.
 """
@@ -14,6 +17,8 @@ until its request is read, so a few clients that send half a request and wait st
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +32,11 @@ from ..store.sqlite import use_blocking_runner
 HEADER_TIMEOUT_S = 5
 BODY_READ_TIMEOUT_S = 10
 WORKER_CONNECTIONS = 1000  # per worker: each is a greenlet and a socket, a few kilobytes
+# Reading on after a refusal: enough for a client that sent 8x the body limit to see its answer, and a sender that
+# never stops is cut off by whichever bound it reaches first (a fast one by bytes, in milliseconds).
+LINGER_S = 2.0
+LINGER_BYTES = 1024 * 1024
+_LINGER_READ = 64 * 1024
 
 
 def _errors(*names: str) -> tuple[type[BaseException], ...]:
@@ -101,6 +111,30 @@ def in_thread_pool(call: Callable[[], Any]) -> Any:
     return value
 
 
+def linger(sock: Any, seconds: float = LINGER_S, limit: int = LINGER_BYTES) -> None:
+    """Half-close (the answer goes out, then our FIN), then read and discard what the client still sends until it
+    closes, or `limit` bytes or `seconds` have passed, whichever comes first. The caller closes the socket. In
+    the gevent worker each read waits in the event loop: a lingering client costs a greenlet, never the worker."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:  # already gone: nothing to protect
+        return
+    deadline = time.monotonic() + seconds
+    drained = 0
+    while drained < limit:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            sock.settimeout(remaining)
+            data = sock.recv(_LINGER_READ)
+        except OSError:  # the timeout included
+            return
+        if not data:
+            return
+        drained += len(data)
+
+
 class AlexaWorker(GeventWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -112,11 +146,19 @@ class AlexaWorker(GeventWorker):
         client.settimeout(BODY_READ_TIMEOUT_S)
         AsyncWorker.handle(self, listener, client, addr)
 
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        except StopIteration:  # answered, and the connection closes (ours or the client's Connection: close)
+            linger(sock)
+            raise
+
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         if req is None and isinstance(exc, _BODY_ERRORS):
             # Raised while gunicorn drained the unread body of a request already answered (a 404, say): that
             # request has its response; a second one would arrive unasked. The connection just closes.
             self.log.info("closed a connection: broken body after the response (%s)", type(exc).__name__)
+            linger(client)
             return
         status, reason = refusal_for(exc)
         if status == 500:
@@ -127,4 +169,5 @@ class AlexaWorker(GeventWorker):
         try:
             client.sendall(json_error_bytes(status, reason))
         except OSError:
-            pass
+            return
+        linger(client)
