@@ -35,6 +35,7 @@ GRAMMAR_SEARCH, PHONE_SEARCH, NGRAM_SEARCH, SPOT_SEARCH = "grammar", "phones", "
 SETTLE_SEARCH = "settle"  # one word: a cheap pass that moves the live cepstral mean as the grammar's would
 SETTLED_CEPSTRAL_STEP = 0.5  # the mean has settled when a pass moves its energy term less (docs/voice-measurements.md)
 SETTLE_ON_S = 1.5  # a first utterance's opening that the cepstral mean is settled on before it is decoded
+REDECODE_BELOW = 0.5  # ... and its confidence under which it is decoded again, against the mean of all of it
 MAX_SETTLE_PASSES = 12  # a bound on the settling passes (docs/voice-measurements.md)
 PHONE_LOOP_LW = 2.0  # low enough that the phone loop follows the acoustics (docs/voice-measurements.md)
 GRAMMAR_LW = 3.0  # at the n-gram default, 6.5, the grammar outweighed the acoustics (docs/voice-measurements.md)
@@ -97,9 +98,15 @@ class _SphinxStream:
         self.started = False
         heard = self.engine.score(audio)
         if self.held_bytes and len(audio) > self.held_bytes:
-            # Settled on its opening only: the next utterance starts from the mean of the whole of this one, as it
-            # would have had the whole been waited for (cheap passes; no decoding again).
+            # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
+            # passes), and where the decode against the opening's mean was unsure, the utterance is decoded again
+            # against it: the old cost, paid only where the user would otherwise be asked again.
             self.engine.settle_cepstral_mean(audio)
+            if heard.confidence < REDECODE_BELOW:
+                self._decode(audio)
+                decoder.end_utt()
+                self.started = False
+                heard = self.engine.score(audio)
         return heard
 
 

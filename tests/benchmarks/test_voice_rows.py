@@ -22,8 +22,9 @@ def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
         monkeypatch.setattr(voice_rows, name, getattr(voice_rows, name))
     voice_rows.init_worker("pocketsphinx", False, all_evidence)
     text, intent = "what causes hamstring cramps", "CausesIntent"
-    row = voice_rows.run_item((("espeak", "clean", "template", 0), speech.synthesize(text, "espeak"),
-                      {"text": text, "intent": intent}))
+    task = (("espeak", "clean", "template", 0), speech.synthesize(text, "espeak"), {"text": text, "intent": intent})
+    voice_rows.run_item(task)  # the first utterance after start-up: the recognizer settles on the voice
+    row = voice_rows.run_item(task)
     assert REPLAYED <= row.keys() and row["kind"] == "template" and row["heard"]
     evidence = {"second_all", "agreed_all", "spotted_all"}
     if not all_evidence:
