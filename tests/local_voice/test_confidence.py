@@ -176,7 +176,7 @@ def test_a_red_flag_is_confirmed_never_rejected(heard):
 
 
 @pytest.mark.parametrize("said", ["there is a massive bruise on the back of my leg",
-                                  "the back of my leg has been tingling for ages"])
+                                  "tingling in my hamstring for a week now"])
 def test_a_red_flag_in_words_no_template_holds_is_spotted_and_checked(heard, heard_fresh, said):
     """The grammar hears these as something else (or nothing); the red-flag keyword is spotted in the audio on its
     own, checked, and on "yes" the skill gets the red flag."""
