@@ -10,6 +10,7 @@ microphone. A caller that wants only the decision uses `Decider` and none of thi
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -28,6 +29,8 @@ from .noise import NoiseFrontEnd
 from .sources import Source
 from .tts import Speaker
 from .vad import SpeechAudio, SpeechEnded, SpeechStarted, VoiceActivity, has_speech
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,8 +91,14 @@ class Assistant:
         """Starts `Decider.prepare` beside the listening loop: the first question takes the user a second or more to
         say, and the decoder meanwhile needs a fraction of the CPU. The first turn waits for it to finish, so the two
         never run the matcher at once."""
-        self._preparing = threading.Thread(target=self.decider.prepare, name="prepare", daemon=True)
+        self._preparing = threading.Thread(target=self._prepare, name="prepare", daemon=True)
         self._preparing.start()
+
+    def _prepare(self) -> None:
+        try:
+            self.decider.prepare()
+        except Exception:  # noqa: BLE001 - only a head start: the first turn builds whatever this could not
+            log.debug("preparing beside the listening loop failed", exc_info=True)
 
     def _prepared(self) -> None:
         if self._preparing is not None:

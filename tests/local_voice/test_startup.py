@@ -271,3 +271,22 @@ def test_the_engine_decodes_as_pocketsphinx_own_way_of_reading_the_language(tmp_
             ours, theirs = decoded(engine._decoder, search, pcm), decoded(reference, search, pcm)
             assert ours == theirs and ours is not None, (text, search)
     engine._decoder.activate_search(GRAMMAR_SEARCH)
+
+
+def test_what_listening_prepares_is_built_before_the_first_turn_and_touches_no_session():
+    """The semantic stage loads beside the listening loop (a fresh Matcher, so nothing earlier loaded it); the first
+    turn waits for it; the preparation opens no session and sends nothing to the skill."""
+    from intents.matcher import Matcher
+    from local_voice.pipeline import Assistant
+    from local_voice.sources import ScriptedSource
+    from skill.conversation import Conversation
+
+    conversation = Conversation(Matcher(load_language()))
+    assistant = Assistant(None, None, conversation=conversation)
+    assert "semantic" not in conversation.matcher.__dict__  # a cached_property: not built yet
+    assistant.prepare_while_listening()
+    assistant._prepared()
+    assert "semantic" in conversation.matcher.__dict__
+    assert not conversation.open and conversation.attributes == {} and assistant.turns == []
+    assistant.listen(ScriptedSource([]))  # no frames: the loop starts (preparing again) and ends with no turn
+    assert assistant.turns == [] and not conversation.open
