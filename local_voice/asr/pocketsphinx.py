@@ -49,7 +49,7 @@ class _SphinxStream:
     engine: PocketsphinxEngine
     started: bool = False
     audio: list[bytes] = field(default_factory=list)  # this utterance's audio
-    held_bytes: int = 0  # a first utterance's audio, held back until the cepstral mean is settled on it
+    held_bytes: int = 0  # a first utterance's audio before the mean was settled on it (then: what it was settled on)
 
     def accept(self, chunk: AudioChunk) -> bool:
         chunk.check_pipeline_format()
@@ -67,14 +67,14 @@ class _SphinxStream:
         values and moves only part of the way to each utterance's own mean, so the first turns were decoded, and
         scored, against a mean far from this microphone's and voice's. So once SETTLE_ON_S of it is in, the mean is
         settled on that (cheap one-word passes) and the utterance decoded from its start while the user is still
-        speaking: the decode catches up at several times real time. Settling on the whole utterance after it ended
-        was a little more accurate and cost 0.4-0.7 s after the end of speech (docs/voice-measurements.md)."""
+        speaking: the decode catches up at several times real time. `final` settles on the whole and, only where
+        this decode was unsure, decodes it again, as every first turn once did at 0.4-0.7 s after the end of speech
+        (docs/voice-measurements.md)."""
         self.held_bytes += len(chunk.audio)
         if self.held_bytes < SETTLE_ON_S * chunk.rate * chunk.width:
             return
         self.engine.primed = True
         audio = b"".join(self.audio)
-        self.held_bytes = len(audio)
         self.engine.settle_cepstral_mean(audio)
         self._decode(audio)
 
