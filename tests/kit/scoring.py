@@ -32,9 +32,11 @@ SETS = {
     "dev_people_a": "dev_people_a.yaml",
     "dev_people_b": "dev_people_b.yaml",
     "heldout_people": "heldout_people.yaml",
+    "heldout2_people": "heldout2_people.yaml",
 }
 # Whole conversations, scored turn by turn (`expect`: a label, step:N, greeting or end).
-DIALOGUES = {"dialogues_dev": "dialogues_dev.yaml", "dialogues_heldout": "dialogues_heldout.yaml"}
+DIALOGUES = {"dialogues_dev": "dialogues_dev.yaml", "dialogues_heldout": "dialogues_heldout.yaml",
+             "dialogues_heldout2": "dialogues_heldout2.yaml"}
 HELD_OUT = ("heldout", "heldout_answers", "heldout_people", "dialogues_heldout")
 SAFETY_LINE = "safety_line"  # the content statement every pain or injury mention, and every miss, carries
 OUT_OF_DOMAIN = "out_of_domain"
