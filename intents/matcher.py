@@ -28,7 +28,7 @@ from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 
 from .derived_cache import cached_object, input_key, library_version
 from .language import Language, load_language
-from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST
+from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST, STOP_INTENT
 from .redflags import PhraseFinder, RedFlagDetector
 from .semantic import NOT_COVERED, RED_FLAG_PREFIX, TOPIC_PREFIX, SemanticStage, load_stage
 from .text import NUMBER_WORDS, normalize, stem, stems, words
@@ -89,6 +89,15 @@ class Match:
 
 
 @dataclass(frozen=True)
+class MovingOn:
+    """The `moving_on` rule of the language source: which intents a tail may be, how long, and the one-word ones."""
+
+    intents: frozenset[str]
+    max_words: int
+    single_words: frozenset[str]
+
+
+@dataclass(frozen=True)
 class MatchContext:
     """What the conversation knows before this utterance: a follow-up is read in its light."""
 
@@ -130,6 +139,9 @@ class Matcher:
         # Longest first, so "hi there" goes before "hi".
         self._markers = sorted((tuple(words(m)) for m in skill.get("discourse_markers", [])), key=len, reverse=True)
         self._question_starts = frozenset(skill.get("question_starts", []))
+        moving_on = skill.get("moving_on", {})
+        self._moving_on = MovingOn(frozenset(moving_on.get("intents", [])), int(moving_on.get("max_words", 0)),
+                                   frozenset(moving_on.get("single_words", [])))
         self._cues = {kind: {tuple(stems(c)) for c in phrases} for kind, phrases in cues.items()}
         self._spot_longest = max(len(k) for table in self._spot.values() for k in table)
 
@@ -256,6 +268,9 @@ class Matcher:
         told = semantic.red_flag(norm) if semantic is not None else None
         if told is not None:  # a warning sign told in words no cue holds: before any question it came with
             return self._for_label(told.label, told.similarity, norm) or Match(RED_FLAG_INTENT)
+        farewell = self._match_moving_on(norm, context, goodbye=True)
+        if farewell is not None:
+            return farewell
         story = self._match_story_question(norm, context)
         if story is not None:
             return story
@@ -269,7 +284,9 @@ class Matcher:
             # a paraphrase they need to be surer (measured on the dev sets: docs/understanding.md).
             reading = semantic.answer(norm, sure=not found.is_fallback)
             meant = self._for_label(reading.label, reading.similarity) if reading is not None else None
-            return meant or found
+            found = meant or found
+        if found.is_fallback:  # nothing else read it: "ok i'm off the bike, what next"
+            return self._match_moving_on(norm, context) or found
         return found
 
     def _match_words(self, norm: str, context: MatchContext) -> Match:
@@ -351,6 +368,37 @@ class Matcher:
                 return match
         return None
 
+    def _match_moving_on(self, norm: str, context: MatchContext, goodbye: bool = False) -> Match | None:
+        """A remark that ends in words moving the conversation on ("ok i'm off the bike, what next", "right i'll
+        ring the surgery, thank you goodbye"): the longest such tail, one of the `moving_on` intents' own
+        sentences. Tried only when the last word is one those intents' templates use. Not the end of a question
+        ("what do i do" does not end in a yes, "i do"), and, but for a goodbye, not after a remark that names the
+        domain: "my hamstring cramped at the gym, what now" asks what to do about it. `goodbye`: only a goodbye's
+        tail (tried before any other reading: "right i'll ring the surgery, thank you goodbye"); the others are
+        tried only where nothing else read the text ("i'm diabetic, is that why" asks about diabetes)."""
+        rule = self._moving_on
+        said = words(norm)
+        if len(said) < 2 or stem(said[-1]) not in self._moving_on_words[goodbye]:
+            return None
+        for start in range(max(1, len(said) - rule.max_words), len(said)):
+            tail = said[start:]
+            if (len(tail) == 1 and tail[0] not in rule.single_words) or said[start - 1] in self._question_starts:
+                continue
+            match = self._match_templates(" ".join(tail), context)
+            if match is None or match.intent not in rule.intents or (goodbye and match.intent != STOP_INTENT):
+                continue
+            # A goodbye even as a new session's first words (after an emergency's answer closed the last one).
+            if match.intent == STOP_INTENT or (context.in_session and not self._names_domain(" ".join(said[:start]))):
+                return match
+        return None
+
+    @cached_property
+    def _moving_on_words(self) -> dict[bool, frozenset[str]]:
+        """The words the `moving_on` intents' templates use, and (under True) a goodbye's alone."""
+        return {goodbye: frozenset(w for name in self._moving_on.intents if not goodbye or name == STOP_INTENT
+                                   for w in self._intent_vocabulary.get(name, ()))
+                for goodbye in (False, True)}
+
     def _elsewhere_in_body(self, norm: str) -> bool:
         """A cramp in the foot or the stomach is someone else's question, unless the leg is named as well."""
         said = set(stems(norm))
@@ -388,7 +436,9 @@ class Matcher:
             return None
         cause, prevention = self._has_cue(said, "cause"), self._has_cue(said, "prevention")
         order = SPOT_ORDER["cause" if cause else "prevention" if prevention else "plain"]
-        chosen, start, end, value_id = max(found, key=lambda m: (m[2] - m[1], -order.index(m[0])))
+        # On a tie within a list, the rarer value: "bananas" says more than "eating" ("should they be eating bananas").
+        chosen, start, end, value_id = max(found, key=lambda m: (m[2] - m[1], -order.index(m[0]),
+                                                                 sum(self._idf.get(w, 0.0) for w in said[m[1]:m[2]])))
         covered = {i for _, s0, e0, _ in found for i in range(s0, e0)}
         rest = {said[i] for i in range(len(said)) if i not in covered and plain[i] not in STOP_WORDS}
         unknown = rest - self._vocabulary

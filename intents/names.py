@@ -7,3 +7,4 @@ RED_FLAG_INTENT = "RedFlagIntent"
 RED_FLAG_LIST = "red_flag"  # the slot, and the value list, that names which red flag
 HARM_SLOT = "harm"  # the words of a pain or injury mention, which the skill answers with its safety net too
 GREETING_INTENT = "GreetingIntent"  # "hi", "hello there": as a session's first words, it opens it as a launch does
+STOP_INTENT = "AMAZON.StopIntent"  # a goodbye, however it is said, ends the session
