@@ -157,12 +157,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="hear every item as the first utterance after start-up (writes voice-first.json)")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
     parser.add_argument("--red-flags", action="store_true", help="print the red-flag table from the last voice.json")
+    parser.add_argument("--free-form", action="store_true",
+                        help="replay rules for weighing the free-form pass on the last voice.json")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.tune or args.red_flags:
+    if args.tune or args.red_flags or args.free_form:
         rows = json.loads((OUT / "voice.json").read_text())["rows"]
         if args.tune:
             tune(rows)
+        elif args.free_form:
+            replay_free_form(rows)
         else:
             print_red_flags(rows)
         return 0
@@ -200,6 +204,9 @@ def summarize(rows: list[dict], outcome_of=lambda row: row["outcome"]) -> dict[s
         outcome = outcome_of(r)
         return (outcome == "answer" and r["right"]) or (r["kind"] == "out_of_domain" and outcome == "reject")
 
+    def checked_right(r: dict) -> bool:  # a check that names the question asked: "yes" hears the right answer
+        return outcome_of(r) == "confirm" and r["right"] and r["kind"] != "out_of_domain"
+
     def heard_right(r: dict) -> bool:  # the candidate is right and not dropped (answered, or confirmed)
         return outcome_of(r) != "reject" and r["right"]
 
@@ -212,6 +219,9 @@ def summarize(rows: list[dict], outcome_of=lambda row: row["outcome"]) -> dict[s
         "answered_right": rate(dev, answered_ok),
         "confirmed_or_asked": rate(dev, lambda r: not answered_ok(r) and outcome_of(r) != "answer"),
         "answered_wrong": rate(dev, lambda r: outcome_of(r) == "answer" and not answered_ok(r)),
+        "checked_right": rate(dev, checked_right),
+        "right_or_checked": rate(dev, lambda r: answered_ok(r) or checked_right(r)),
+        "ends_in_answer": rate(dev, lambda r: outcome_of(r) == "answer"),
         "n": len(dev),
     }
 
@@ -221,12 +231,7 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     from local_voice.asr import choose_engine
 
     engine = choose_engine(args.engine).description
-    table: dict[str, dict[str, float]] = {}
-    for family in args.families:
-        for condition in args.conditions:
-            chosen = [r for r in rows if r["key"][0] == family and r["key"][1] == condition]
-            if chosen:
-                table[f"{family} {condition}"] = summarize(chosen)
+    table = {name: summarize(chosen) for name, chosen in by_condition(rows, args).items()}
     rtf = sum(r["decode_s"] for r in rows) / sum(r["audio_s"] for r in rows)
     final_ms = statistics.median(r["final_ms"] for r in rows)
     nlu_ms = statistics.median(r["nlu_ms"] for r in rows)
@@ -237,13 +242,12 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
                        if rechecked else None)
     print(f"\nengine: {engine}; noise front end {setting}; {dev_count} {args.questions} questions "
           f"(stride {args.stride}); {len(rows)} decodes in {wall:.0f} s")
-    header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
-              f"{'n':>5}")
-    print(header)
-    for name, row in table.items():
-        print(f"{name:<18}{row['in_grammar']:>8.1%}{row['paraphrase']:>8.1%}{row['ood_rejected']:>8.1%}"
-              f"{row['answered_right']:>8.1%}{row['confirmed_or_asked']:>9.1%}{row['answered_wrong']:>8.1%}"
-              f"{row['n']:>5.0f}")
+    if any("outcome_before" in r for r in rows):
+        print("before the free-form pass (the same decodings, decided without it):")
+        print_table({name: summarize(chosen) for name, chosen in by_condition(before_free_form(rows), args).items()})
+        print("with it:")
+    print_table(table)
+    print_noise_means(table, args.families)
     print(f"real-time factor {rtf:.3f}; latency end of speech -> answer starts: {latency:.0f} ms "
           f"(transcript {final_ms:.0f} + matcher and decision {nlu_ms:.1f} + skill {skill_ms:.1f} + first sentence "
           f"TTS {tts_ms:.0f}); {len(rechecked) / len(rows):.0%} of turns took a second opinion, and for them "
@@ -259,6 +263,38 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
         "rtf": rtf, "latency_ms": latency, "recheck_latency_ms": recheck_latency, "memory_mb": memory,
         "rows": rows}, indent=1))
     plot(table, args.families, engine, setting, output_name(args.questions, setting, args.first_turns) + ".png")
+
+
+def by_condition(rows: list[dict], args) -> dict[str, list[dict]]:
+    return {f"{family} {condition}": chosen for family in args.families for condition in args.conditions
+            if (chosen := [r for r in rows if r["key"][0] == family and r["key"][1] == condition])}
+
+
+def before_free_form(rows: list[dict]) -> list[dict]:
+    """The rows as the decision without the free-form pass took them (recorded beside the decision with it)."""
+    return [r | {"outcome": r["outcome_before"], "right": r["right_before"], "given": r["given_before"],
+                 "red_flag": r["given_before"].startswith("rf_")} if "outcome_before" in r else r for r in rows]
+
+
+def print_table(table: dict[str, dict[str, float]]) -> None:
+    header = (f"{'condition':<18}{'in-gram':>8}{'paraph':>8}{'OOD rej':>8}{'right':>8}{'conf/ask':>9}{'wrong':>8}"
+              f"{'chk rt':>8}{'rt+chk':>8}{'answ':>7}{'n':>5}")
+    print(header)
+    for name, row in table.items():
+        print(f"{name:<18}{row['in_grammar']:>8.1%}{row['paraphrase']:>8.1%}{row['ood_rejected']:>8.1%}"
+              f"{row['answered_right']:>8.1%}{row['confirmed_or_asked']:>9.1%}{row['answered_wrong']:>8.1%}"
+              f"{row['checked_right']:>8.1%}{row['right_or_checked']:>8.1%}{row['ends_in_answer']:>7.1%}"
+              f"{row['n']:>5.0f}")
+
+
+def print_noise_means(table: dict[str, dict[str, float]], families: list[str]) -> None:
+    """The issue's noisy measure: the mean over the noisy conditions run (24 to 6 dB), per family."""
+    for family in families:
+        noisy = [row for name, row in table.items() if name.startswith(f"{family} ") and not name.endswith("clean")]
+        if noisy:
+            print(f"{family} mean over {len(noisy)} noisy conditions: right + checked right "
+                  f"{statistics.mean(r['right_or_checked'] for r in noisy):.1%}, answered wrong "
+                  f"{statistics.mean(r['answered_wrong'] for r in noisy):.1%}")
 
 
 def red_flags(rows: list[dict]) -> tuple[int, int, int, int]:
@@ -326,6 +362,48 @@ def tune(rows: list[dict]) -> None:
                       f"{n['answered_wrong']:>7.1%}" if n else "")
         print(f"{agreed_at:>7.2f}{disputed_at:>7.2f}{confirm_at:>8.2f} | clean: {c['in_grammar']:>8.1%}"
               f"{c['ood_rejected']:>8.1%}{c['answered_right']:>7.1%}{c['answered_wrong']:>7.1%} | noisy: {noisy_part}")
+
+
+def replay_free_form(rows: list[dict]) -> None:
+    """Replays rules for weighing the free-form pass on the stored evidence (a dev voice.json run with it): where the
+    decision without it would not answer, answer when both readings ask for the same thing, and check the free-form
+    reading when it is found by one of `methods`; each row's candidates were scored in the run."""
+    def rule(agree: bool, methods: tuple[str, ...], answer_methods: tuple[str, ...] = ()):
+        def replayed(r: dict) -> dict:
+            if "outcome_before" not in r:
+                return r
+            before = r | {"outcome": r["outcome_before"], "right": r["right_before"], "given": r["given_before"]}
+            if r["outcome_before"] == "answer" or not r.get("free_intent"):
+                return before
+            if agree and r["free_same"]:
+                return before | {"outcome": "answer"}
+            if r["given_before"].startswith("rf_") and r["outcome_before"] == "confirm":
+                return before  # a red flag is checked as heard
+            free = before | {"right": r["free_right"], "given": r["free_given"]}
+            if r["free_method"] in answer_methods:
+                return free | {"outcome": "answer"}
+            if r["free_method"] in methods or r["free_given"].startswith("rf_"):
+                return free | {"outcome": "confirm"}
+            return before
+        return replayed
+
+    every = ("template", "red_flag", "open", "spotted", "similar", "semantic")
+    rules = {"without": rule(False, ()), "agree only": rule(True, ()), "agree + check any": rule(True, every),
+             "agree + check template/semantic": rule(True, ("template", "red_flag", "semantic")),
+             "agree + check all but similar": rule(True, ("template", "red_flag", "open", "spotted", "semantic")),
+             "agree + answer template + check rest": rule(True, every, ("template",))}
+    for condition_group in ("clean", "noisy"):
+        chosen = [r for r in rows if (r["key"][1] == "clean") == (condition_group == "clean")]
+        if not chosen:
+            continue
+        print(f"{condition_group}: {'rule':<38}" + "".join(f"{f + ' rt+chk':>15}{'wrong':>7}{'OOD':>7}"
+                                                          for f in FAMILIES))
+        for name, replay in rules.items():
+            cells = ""
+            for family in FAMILIES:
+                m = summarize([replay(r) for r in chosen if r["key"][0] == family])
+                cells += f"{m['right_or_checked']:>15.1%}{m['answered_wrong']:>7.1%}{m['ood_rejected']:>7.1%}"
+            print(f"{'':<7}{name:<38}{cells}")
 
 
 def output_name(questions: str, setting: str, first_turns: bool = False) -> str:

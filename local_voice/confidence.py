@@ -37,6 +37,7 @@ CONFIRM_AT = 0.12  # ...at or above which we ask "did you ask ...?"; below, "sor
 AGREED_ANSWER_AT = 0.12  # with a second opinion that asks for the same thing, answer from here
 DISPUTED_ANSWER_AT = 0.9  # ...and from here when it asks for something else
 # How much each way of matching text vouches for the transcript.
+ANSWERS_TO_A_CHECK = ("AMAZON.YesIntent", "AMAZON.NoIntent")  # a free-form "yes" is no question to check
 METHOD_WEIGHT = {"template": 1.0, "red_flag": 1.0, "open": 0.9, "spotted": 0.85, "similar": 0.7, "none": 0.0}
 
 
@@ -76,6 +77,14 @@ class Decision:
     second: str | None = None  # the second opinion's transcript, when it was consulted
     agreed: bool | None = None  # ...and whether it asks for the same thing
     spotted: str | None = None  # the red-flag keyphrase spotted in the audio, when `match` is its reading
+    free_form: str | None = None  # the free-form pass's transcript, when the decision weighed it
+    free_agreed: bool | None = None  # ...and whether it asks for the same thing as the grammar's transcript
+    by_free_form: bool = False  # `match` is the free-form transcript's reading (a check of what it heard)
+
+    @property
+    def heard_as(self) -> str | None:
+        """The words whose reading is the candidate, when they are not the grammar's transcript."""
+        return self.spotted or (self.free_form if self.by_free_form else None)
 
 
 def combined_confidence(transcript: Transcript, match: Match | None) -> float:
@@ -122,11 +131,42 @@ def decide(transcript: Transcript, match: Match | None, thresholds: Thresholds =
     rule = None if opinion is None or read is None else bool(agreed)
     red_flag = match is not None and match.intent == RED_FLAG_INTENT
     outcome = outcome_for(confidence, red_flag, thresholds, rule) if match is not None else Outcome.REJECT
+    free = free_form_reading(transcript, read) if outcome is not Outcome.ANSWER else None
+    if free is not None:
+        text, reading = free
+        if match is not None and same_request(match, reading):  # the same meaning, whatever the words: answer
+            return Decision(Outcome.ANSWER, confidence, match, second, agreed, free_form=text, free_agreed=True)
+        if not red_flag and prefers_free_form(reading, match, agreed):
+            return Decision(Outcome.CONFIRM, confidence, reading, second, agreed, free_form=text, free_agreed=False,
+                            by_free_form=True)
+    free_text, free_agreed = (free[0], False) if free is not None else (None, None)
     if outcome is not Outcome.ANSWER and not red_flag and transcript.spot_red_flags is not None and read is not None:
         spotted = most_urgent(transcript.spot_red_flags(), read)
         if spotted is not None:
-            return Decision(Outcome.CONFIRM, confidence, spotted[1], second, agreed, spotted[0])
-    return Decision(outcome, confidence, match or Match(FALLBACK_INTENT), second, agreed)
+            return Decision(Outcome.CONFIRM, confidence, spotted[1], second, agreed, spotted[0], free_text,
+                            free_agreed)
+    return Decision(outcome, confidence, match or Match(FALLBACK_INTENT), second, agreed, None, free_text,
+                    free_agreed)
+
+
+def free_form_reading(transcript: Transcript, read: Callable[[str], Match | None] | None) -> tuple[str, Match] | None:
+    """The free-form transcript and its reading, when it reads as a request of the domain."""
+    text = transcript.free_form
+    if not text or read is None:
+        return None
+    reading = read(text)
+    if reading is None or reading.is_fallback or reading.intent in ANSWERS_TO_A_CHECK:
+        return None
+    return text, reading
+
+
+def prefers_free_form(reading: Match, match: Match | None, agreed: bool | None) -> bool:
+    """Whether a check should name the free-form reading rather than the grammar's, when they differ: a red flag
+    always; otherwise unless the template trigram's second opinion backed the grammar's (tuned on the dev sets:
+    `python -m benchmarks.voice --tune`)."""
+    if reading.intent == RED_FLAG_INTENT:
+        return True
+    return match is None or match.is_fallback or not agreed
 
 
 def second_opinion(opinion: Callable[[], str], match: Match, read: Callable[[str], Match | None]) -> tuple[str, bool]:

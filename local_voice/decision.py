@@ -58,6 +58,8 @@ class VoiceTurn:
     second_opinion: str | None = None  # the engine's second transcript, when the decision weighed one
     agreed: bool | None = None  # ...and whether it asked for the same thing
     spotted: str | None = None  # the red-flag keyphrase spotted in the audio, when this turn checks it
+    free_form: str | None = None  # the free-form pass's transcript, when the decision weighed it
+    free_agreed: bool | None = None  # ...and whether it asked for the same thing as the grammar's transcript
 
     def to_json(self) -> dict:
         return self.record.to_json() | {"transcript": self.transcript, "engine": self.engine,
@@ -66,12 +68,17 @@ class VoiceTurn:
                                         "second_opinion": None if self.agreed is None else {
                                             "transcript": self.second_opinion, "same_request": self.agreed},
                                         "red_flag_spotted": self.spotted,
+                                        "free_form": None if self.free_agreed is None else {
+                                            "transcript": self.free_form, "same_request": self.free_agreed},
                                         "timings": {k: round(v, 3) for k, v in asdict(self.timings).items()}}
 
 
-def _evidence(decision: Decision | None) -> tuple[str | None, bool | None, str | None]:
-    """What the decision weighed besides the transcript: the second opinion, and a spotted red flag."""
-    return (decision.second, decision.agreed, decision.spotted) if decision is not None else (None, None, None)
+def _evidence(decision: Decision | None) -> tuple[str | None, bool | None, str | None, str | None, bool | None]:
+    """What the decision weighed besides the transcript: the second opinion, a spotted red flag, the free-form
+    pass."""
+    if decision is None:
+        return None, None, None, None, None
+    return decision.second, decision.agreed, decision.spotted, decision.free_form, decision.free_agreed
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,9 @@ class Decider:
         if decision.outcome is Outcome.ANSWER:
             return self._send(request, heard.text, timings, decision.confidence, decision)
         if decision.outcome is Outcome.CONFIRM:
-            asked = decision.spotted or heard.text
-            if decision.spotted:
-                request = self.conversation.interpret(decision.spotted)[0]
+            asked = decision.heard_as or heard.text
+            if decision.heard_as:
+                request = self.conversation.interpret(decision.heard_as)[0]
             self.pending = Pending(request, asked, decision.match, decision.confidence)
             return self._local("confirm_spotted" if decision.spotted else "confirm", heard, timings,
                                Outcome.CONFIRM, confirm=decision.match, decision=decision)
@@ -196,8 +203,8 @@ class Decider:
         """A turn the assistant answers itself; nothing is sent to the skill, so the session is untouched."""
         values: dict[str, str] = {}
         if confirm is not None:
-            spotted = decision.spotted if decision is not None else None
-            values["heard"] = self._heard_as(spotted or heard.text, confirm)
+            other = decision.heard_as if decision is not None else None
+            values["heard"] = self._heard_as(other or heard.text, confirm)
         # Seeded by the session and the turn, as the skill seeds by the request id: varied, and reproducible.
         text = dialog().pick(key, random.Random(f"{self.conversation.session_id}:{self.decided}"), **values)
         attributes = self.conversation.attributes

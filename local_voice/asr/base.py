@@ -19,13 +19,15 @@ class Transcript:
     """What a recognizer heard, and how sure it is (0-1). `detail` is the raw evidence, for benchmarks and logs.
     `second_opinion`, when the engine has one, decodes the same audio again with a looser model; `spot_red_flags`
     lists the red-flag keyphrases (the language's `red_flag_keywords`) spotted anywhere in it. Both run only when
-    asked: each costs a pass over the audio."""
+    asked: each costs a pass over the audio. `free_form` is the same audio decoded with a general English model as
+    it was heard (local_voice/asr/free_form.py)."""
 
     text: str
     confidence: float
     detail: dict[str, float] = field(default_factory=dict)
     second_opinion: Callable[[], str] | None = field(default=None, compare=False, repr=False)
     spot_red_flags: Callable[[], list[str]] | None = field(default=None, compare=False, repr=False)
+    free_form: str | None = None  # what the free-form pass heard (the general English model), when the engine has one
 
 
 NOTHING = Transcript("", 0.0)

@@ -24,6 +24,7 @@ from ..audio import SAMPLE_RATE, AudioChunk
 from ..derived import Transition, VoiceLanguage, flatten, source_key, source_of, unflatten, voice_language
 from .base import NOTHING, EngineError, Stream, Transcript
 from .dictionary import alternate_pronunciations, first_pronunciations, grammar_dictionary
+from .free_form import FreeFormDecoder, free_form_dictionary
 from .scoring import phone_error_rate, sphinx_confidence
 
 if TYPE_CHECKING:
@@ -78,12 +79,16 @@ class _SphinxStream:
         self.engine.settle_cepstral_mean(audio)
         self._decode(audio)
 
-    def _decode(self, audio: bytes) -> None:
-        decoder = self.engine._decoder
+    def _decode(self, audio: bytes, free_form: bool = True) -> None:
+        decoder, free = self.engine._decoder, self.engine._free
         if not self.started:
             decoder.start_utt()
             self.started = True
+            if free is not None and free_form:  # from the same cepstral mean as the grammar's decoder
+                free.start(decoder.get_cmn(False))
         decoder.process_raw(audio, False, False)
+        if free is not None and free_form:
+            free.feed(audio)
 
     def final(self) -> Transcript:
         audio = b"".join(self.audio)
@@ -93,20 +98,21 @@ class _SphinxStream:
             self._decode(audio)
         if not self.started:
             return NOTHING
-        decoder = self.engine._decoder
+        decoder, free = self.engine._decoder, self.engine._free
         decoder.end_utt()
         self.started = False
-        heard = self.engine.score(audio)
+        free_form = free.finish() if free is not None else None
+        heard = self.engine.score(audio, free_form)
         if self.held_bytes and len(audio) > self.held_bytes:
             # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
             # passes), and where the decode against the opening's mean was unsure, the utterance is decoded again
             # against it: the old cost, paid only where the user would otherwise be asked again.
             self.engine.settle_cepstral_mean(audio)
             if heard.confidence < REDECODE_BELOW:
-                self._decode(audio)
+                self._decode(audio, free_form=False)  # the free-form pass heard it as it came: not again
                 decoder.end_utt()
                 self.started = False
-                heard = self.engine.score(audio)
+                heard = self.engine.score(audio, free_form)
         return heard
 
 
@@ -118,6 +124,7 @@ class PocketsphinxEngine:
     language: Language | None = None  # default: the default source (read from the derived-data cache, not parsed)
     name: str = "pocketsphinx"
     primed: bool = False
+    free_form: bool = True  # the free-form pass beside the grammar (local_voice/asr/free_form.py)
 
     def __post_init__(self) -> None:
         pocketsphinx = _import_pocketsphinx()
@@ -132,6 +139,8 @@ class PocketsphinxEngine:
         self._decoder.add_lm_file(NGRAM_SEARCH, str(files.language_model))
         self._decoder.add_kws(SPOT_SEARCH, str(files.keywords))
         self._add_grammar_and_phone_loop(files, model)
+        self._free = (FreeFormDecoder.load(pocketsphinx, model, files.free_form_dictionary, SAMPLE_RATE)
+                      if self.free_form else None)
         self.description = f"pocketsphinx (bundled en-us model, grammar of {files.words} words, {files.states} states)"
 
     def _add_grammar_and_phone_loop(self, files: SphinxFiles, model: Path) -> None:
@@ -151,30 +160,32 @@ class PocketsphinxEngine:
     def stream(self) -> Stream:
         return _SphinxStream(self)
 
-    def score(self, audio: bytes) -> Transcript:
-        """The last utterance's transcript, with the grammar path scored against the free phone loop on `audio`."""
+    def score(self, audio: bytes, free_form: str | None = None) -> Transcript:
+        """The last utterance's transcript, with the grammar path scored against the free phone loop on `audio`;
+        `free_form`: what the free-form pass heard in it, carried along."""
         decoder = self._decoder
         spot = partial(self.spotted_red_flags, audio)  # also when nothing of the grammar was heard
         hypothesis = decoder.hyp()
         if hypothesis is None or not hypothesis.hypstr:
-            return Transcript("", 0.0, spot_red_flags=spot)
+            return Transcript("", 0.0, spot_red_flags=spot, free_form=free_form)
         text, frames = hypothesis.hypstr, max(1, decoder.n_frames())
         grammar = _log_score(decoder, hypothesis.best_score)
         word_frames = sum(seg.end_frame - seg.start_frame + 1 for seg in decoder.seg() if seg.word in self._phones)
         said = [phone for word in text.split() for phone in self._phones.get(word, ())]
         if word_frames > MAX_FRAMES_PER_PHONE * max(1, len(said)):
-            return Transcript("", 0.0, {"frames_per_phone": word_frames / max(1, len(said))}, spot_red_flags=spot)
+            return Transcript("", 0.0, {"frames_per_phone": word_frames / max(1, len(said))}, spot_red_flags=spot,
+                              free_form=free_form)
         with self._pass(PHONE_SEARCH, audio):
             loop = decoder.hyp()
             free = _log_score(decoder, loop.best_score) if loop is not None else None
             heard_phones = [seg.word for seg in decoder.seg() if seg.word.isalpha()]  # no SIL, +NSN+ fillers
         if grammar is None or free is None:
-            return Transcript(text, 0.0, spot_red_flags=spot)
+            return Transcript(text, 0.0, spot_red_flags=spot, free_form=free_form)
         ratio = (grammar - free) / frames
         phone_errors = phone_error_rate(said, [p for p in heard_phones if p != "SIL"])
         confidence = sphinx_confidence(ratio, phone_errors)
         return Transcript(text, confidence, {"lr_per_frame": ratio, "phone_errors": phone_errors, "frames": frames},
-                          partial(self.loose_transcript, audio), spot)
+                          partial(self.loose_transcript, audio), spot, free_form)
 
     def loose_transcript(self, audio: bytes) -> str:
         """`audio` decoded with the n-gram model of the language instead of the grammar: the second opinion."""
@@ -230,9 +241,10 @@ class PocketsphinxEngine:
 
 
 # -- the files the decoder reads: built once per language source and model, then read (intents/derived_cache.py) --
-FILES_FORMAT = "pocketsphinx files 1"
+FILES_FORMAT = "pocketsphinx files 2"
 FILES_KIND = "pocketsphinx"
-MADE_BY = (Path(__file__).resolve(), Path(__file__).resolve().with_name("dictionary.py"))
+MADE_BY = tuple(Path(__file__).resolve().with_name(name) for name in ("pocketsphinx.py", "dictionary.py",
+                                                                       "free_form.py"))
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,10 @@ class SphinxFiles:
     def keywords(self) -> Path:
         return self.folder / "keywords.txt"
 
+    @property
+    def free_form_dictionary(self) -> Path:
+        return self.folder / "free-form.dict"
+
 
 def sphinx_files(pocketsphinx: Any, model: Path, language: Language | None) -> SphinxFiles:
     """The files for this language source (default: the default one) and model, built when there are none; a
@@ -290,6 +306,8 @@ def _build_files(folder: Path, pocketsphinx: Any, cmudict: Path, derived: VoiceL
     keyword_phones = _keyword_phones(derived.red_flag_keywords, phones)
     alternates = alternate_pronunciations(dictionary)
     (folder / "grammar.dict").write_text(dictionary, encoding="utf-8")
+    (folder / "free-form.dict").write_text(free_form_dictionary(pocketsphinx, cmudict.parent, dictionary),
+                                           encoding="utf-8")
     (folder / "keywords.txt").write_text("".join(f"{phrase} /1e-{round(SPOT_ORDERS_PER_PHONE * count)}/\n"
                                                  for phrase, count in keyword_phones.items()), encoding="utf-8")
     # The trigram model in pocketsphinx's own binary form: read in 3 ms instead of ARPA's 60, and decoded the same.
@@ -312,7 +330,7 @@ def _read_files(folder: Path) -> SphinxFiles:
     files = SphinxFiles(folder, facts["start"], facts["final"], facts["states"], facts["words"],
                         unflatten(facts["vocabulary"], facts["transitions"]), facts["alternates"], facts["phones"],
                         facts["keyword_phones"])
-    for path in (files.dictionary, files.language_model, files.keywords):
+    for path in (files.dictionary, files.language_model, files.keywords, files.free_form_dictionary):
         if not path.is_file():
             raise OSError(f"{path} is missing")
     return files

@@ -50,28 +50,55 @@ def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
 
 def run_item(task: tuple) -> dict:
     """One spoken item through the recognizer, then the assistant's own decision and the skill, with any context
-    turns typed first in the same session."""
-    from local_voice.decision import Decider
-    from tests.kit.scoring import expected_label, given_label, is_correct, kind_of
+    turns typed first in the same session. Where the engine has a free-form pass, the decision is also taken without
+    it on the same evidence (`*_before`): the before and after of that pass from one decoding."""
+    from dataclasses import replace
+
+    from tests.kit.scoring import expected_label, kind_of
 
     key, samples, item = task
     if _first_turns and hasattr(_engine, "restart"):
         _engine.restart()  # each item is the first thing said after start-up
     heard, decode_s, final_ms = _decode(samples)
+    expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
+    kind = "template" if key[2] == "template" else kind_of(expected)
+    if heard.free_form is not None:
+        before, _, right_before, given_before = _decided(item, kind, expected, replace(heard, free_form=None))
+        evidence: dict[str, Any] = {"outcome_before": before.outcome, "right_before": right_before,
+                                    "given_before": given_before}
+    else:
+        evidence = {}
+    turn, decider, right, given = _decided(item, kind, expected, heard)
+    nlu_ms = turn.timings.nlu_ms
+    if _all_evidence:
+        evidence |= all_evidence(decider, heard)
+    decision = decider.last_decision  # None when nothing was heard
+    detail = heard.detail
+    evidence |= free_form_evidence(item, kind, heard, decider)
+    return {**evidence, "key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
+            "agreed": decision.agreed if decision is not None else None,
+            "spotted": decision.spotted if decision is not None else None,
+            "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
+            "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
+            "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
+            "red_flag": given.startswith("rf_"), "audio_s": len(samples) / 16000, "decode_s": decode_s,
+            "final_ms": final_ms, "nlu_ms": nlu_ms}
+
+
+def _decided(item: dict, kind: str, expected: str, heard: Transcript) -> tuple[Any, Decider, bool, str]:
+    """The turn the assistant makes of `heard` in the item's place, and its candidate scored: what the skill answers
+    when we answer, and would answer when we check (on "yes") or reject (so that --tune can move the thresholds
+    without decoding again)."""
+    from local_voice.decision import Decider
+    from tests.kit.scoring import given_label, is_correct
+
     decider = Decider()
     for earlier in item.get("context", []):
         decider.respond(earlier)
-    started = time.perf_counter()
     turn = decider.hear(heard)
-    nlu_ms = (time.perf_counter() - started) * 1000
-    evidence = all_evidence(decider, heard) if _all_evidence else {}  # read in the state the decision read in
-    expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
-    kind = "template" if key[2] == "template" else kind_of(expected)
-    # The candidate: what the skill answers when we answer, and would answer when we confirm (on "yes") or reject
-    # (so that --tune can move the thresholds without decoding again).
     record = turn.record
-    decision = decider.last_decision  # None when nothing was heard
-    candidate = (decision.spotted if decision is not None else None) or heard.text
+    decision = decider.last_decision
+    candidate = (decision.heard_as if decision is not None else None) or heard.text
     if turn.outcome != "answer" and candidate:
         request, _ = decider.conversation.interpret(candidate)
         record = decider.conversation.send(request, candidate)
@@ -82,15 +109,43 @@ def run_item(task: tuple) -> dict:
         right = given == expected  # not given a domain answer
     else:
         right = bool(is_correct(kind, expected, given, record))
-    detail = heard.detail
-    return {**evidence, "key": key, "text": item["text"], "heard": heard.text, "confidence": turn.confidence,
-            "agreed": decision.agreed if decision is not None else None,
-            "spotted": decision.spotted if decision is not None else None,
-            "acoustic": heard.confidence, "lr": detail.get("lr_per_frame"), "phone_errors": detail.get("phone_errors"),
-            "factor": turn.confidence / heard.confidence if heard.confidence > 0 else 0.0,
-            "outcome": turn.outcome, "kind": kind, "expected": expected, "given": given, "right": right,
-            "red_flag": given.startswith("rf_"), "audio_s": len(samples) / 16000, "decode_s": decode_s,
-            "final_ms": final_ms, "nlu_ms": nlu_ms}
+    return turn, decider, right, given
+
+
+def score_candidate(item: dict, kind: str, text: str) -> tuple[str, bool, Any]:
+    """What the skill answers to `text` said in the item's place (after its context turns), scored: the label given,
+    whether it is right, and the matcher's reading."""
+    from local_voice.decision import Decider
+    from tests.kit.scoring import expected_label, given_label, is_correct
+
+    decider = Decider()
+    for earlier in item.get("context", []):
+        decider.respond(earlier)
+    request, match = decider.conversation.interpret(text)
+    record = decider.conversation.send(request, text)
+    given = given_label(record)
+    if kind == "template":
+        return given, record.intent == item["intent"], match
+    expected = expected_label(item)
+    right = given == expected if kind == "out_of_domain" else bool(is_correct(kind, expected, given, record))
+    return given, right, match
+
+
+def free_form_evidence(item: dict, kind: str, heard: Transcript, decider: Decider) -> dict[str, Any]:
+    """The free-form pass's transcript, its reading, and whether that reading is right and the grammar's: for --tune
+    to replay rules that weigh it differently."""
+    from local_voice.confidence import same_request
+
+    text = heard.free_form or ""
+    if not text:
+        return {"free_text": text, "free_intent": None, "free_method": None, "free_right": False, "free_same": False}
+    given, right, match = score_candidate(item, kind, text)
+    grammar = score_candidate(item, kind, heard.text)[2] if heard.text else None  # read in the item's place
+    return {"free_text": text, "free_intent": None if match is None or match.is_fallback else match.intent,
+            "free_method": match.method if match is not None else None, "free_score": match.score if match else 0.0,
+            "free_given": given, "free_right": right,
+            "free_same": grammar is not None and match is not None and same_request(grammar, match),
+            "grammar_method": grammar.method if grammar is not None else None}
 
 
 def all_evidence(decider: Decider, heard: Transcript) -> dict[str, Any]:

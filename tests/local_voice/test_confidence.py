@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -179,8 +180,9 @@ def test_a_red_flag_is_confirmed_never_rejected(heard):
                                   "tingling in my hamstring for a week now"])
 def test_a_red_flag_in_words_no_template_holds_is_spotted_and_checked(heard, heard_fresh, said):
     """The grammar hears these as something else (or nothing); the red-flag keyword is spotted in the audio on its
-    own, checked, and on "yes" the skill gets the red flag."""
-    transcript = heard_fresh(said)
+    own, checked, and on "yes" the skill gets the red flag. (Spotting alone: the free-form pass, which may read the
+    same red flag first, is left out here and tested on its own.)"""
+    transcript = replace(heard_fresh(said), free_form=None)
     helper = decider()
     reading = helper.conversation.interpret(transcript.text)[1] if transcript.text else None
     assert reading is None or reading.intent != "RedFlagIntent", transcript  # the grammar alone misses it
