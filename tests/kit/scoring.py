@@ -37,7 +37,8 @@ SETS = {
 # Whole conversations, scored turn by turn (`expect`: a label, step:N, greeting or end).
 DIALOGUES = {"dialogues_dev": "dialogues_dev.yaml", "dialogues_heldout": "dialogues_heldout.yaml",
              "dialogues_heldout2": "dialogues_heldout2.yaml"}
-HELD_OUT = ("heldout", "heldout_answers", "heldout_people", "dialogues_heldout")
+HELD_OUT = ("heldout", "heldout_answers", "heldout_people", "heldout2_people", "dialogues_heldout",
+            "dialogues_heldout2")
 SAFETY_LINE = "safety_line"  # the content statement every pain or injury mention, and every miss, carries
 OUT_OF_DOMAIN = "out_of_domain"
 TOPIC_PREFIX = "topic:"
