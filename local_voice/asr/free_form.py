@@ -12,9 +12,10 @@ grammar's: the search's cost grows with the vocabulary, and a word outside it is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .side_pass import SidePass
 
 FREE_FORM_WORDS = 5000  # the general model's most likely words in its dictionary (besides the grammar's)
 FREE_FORM_MAX_HMMS = 4000  # a bound on the search's cost per frame in noise (docs/voice-measurements.md)
@@ -40,40 +41,10 @@ def _word(line: str) -> str:
     return line.split(" ", 1)[0].split("(", 1)[0]
 
 
-@dataclass
-class FreeFormDecoder:
-    """The general model's decoder: `start`, `feed` as the audio comes, `finish` for the words heard."""
-
-    decoder: Any
-    started: bool = False
-
-    @classmethod
-    def load(cls, pocketsphinx: Any, model: Path, dictionary: Path, sample_rate: int) -> FreeFormDecoder:
-        config = pocketsphinx.Config(
-            hmm=str(model / "en-us"), lm=str(general_model(model)), dict=str(dictionary), samprate=sample_rate,
-            # The first pass only: the flat-lexicon and lattice passes would run after the end of speech.
-            fwdflat=False, bestpath=False, maxhmmpf=FREE_FORM_MAX_HMMS, loglevel="FATAL")
-        return cls(pocketsphinx.Decoder(config))
-
-    def start(self, cepstral_mean: str | None = None) -> None:
-        """A new utterance; `cepstral_mean`: the grammar decoder's, where it has settled on this voice first."""
-        if self.started:  # an utterance abandoned half way (the pipeline stopped listening): dropped
-            self.decoder.end_utt()
-        if cepstral_mean is not None:
-            self.decoder.set_cmn(cepstral_mean)
-        self.decoder.start_utt()
-        self.started = True
-
-    def feed(self, audio: bytes) -> None:
-        if not self.started:
-            self.start()
-        self.decoder.process_raw(audio, False, False)
-
-    def finish(self) -> str:
-        """The words heard in the utterance fed since `start` ("" for none)."""
-        if not self.started:
-            return ""
-        self.decoder.end_utt()
-        self.started = False
-        hypothesis = self.decoder.hyp()
-        return hypothesis.hypstr if hypothesis is not None else ""
+def free_form_pass(pocketsphinx: Any, model: Path, dictionary: Path, sample_rate: int) -> SidePass:
+    """The general model's decoder, streamed beside the grammar's (local_voice/asr/side_pass.py)."""
+    config = pocketsphinx.Config(
+        hmm=str(model / "en-us"), lm=str(general_model(model)), dict=str(dictionary), samprate=sample_rate,
+        # The first pass only: the flat-lexicon and lattice passes would run after the end of speech.
+        fwdflat=False, bestpath=False, maxhmmpf=FREE_FORM_MAX_HMMS, loglevel="FATAL")
+    return SidePass(pocketsphinx.Decoder(config))

@@ -1,10 +1,13 @@
 """pocketsphinx: the en-us acoustic model shipped in its wheel (no download), decoding only sentences of the language
 (its minimal word automaton, local_voice/wordgraph.py).
 
-One decoder holds several searches over the same acoustic model: the grammar (the transcript), a free phone loop (the
-confidence's evidence, local_voice/asr/scoring.py), a looser n-gram model of the language (the second opinion,
+The grammar's decoder holds the grammar (the transcript), a looser n-gram model of the language (the second opinion,
 local_voice/ngram.py, for the decision to weigh in local_voice/confidence.py), red-flag keyword spotting, and a
-one-word search that settles the live cepstral mean on the first utterance. Why each constant has its value:
+one-word search that settles the live cepstral mean on the first utterance; the second opinion and the spotting are
+passes over the utterance after it, run only for the turns whose decision needs them. What every turn needs is fed
+the utterance as it arrives, in decoders of their own beside it (local_voice/asr/side_pass.py), so that at the end of
+speech only the ends of their searches are left: the free phone loop (the confidence's evidence,
+local_voice/asr/scoring.py) and the free-form pass (local_voice/asr/free_form.py). Why each constant has its value:
 docs/voice-measurements.md.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,15 +27,16 @@ from ..audio import SAMPLE_RATE, AudioChunk
 from ..derived import Transition, VoiceLanguage, flatten, source_key, source_of, unflatten, voice_language
 from .base import NOTHING, EngineError, Stream, Transcript
 from .dictionary import alternate_pronunciations, first_pronunciations, grammar_dictionary
-from .free_form import FreeFormDecoder, free_form_dictionary
+from .free_form import free_form_dictionary, free_form_pass
 from .scoring import phone_error_rate, sphinx_confidence
+from .side_pass import PassResult, SidePass
 
 if TYPE_CHECKING:
     from intents.language import Language
 
 MAX_FRAMES_PER_PHONE = 25  # words stretched over more frames than this were not heard (docs/voice-measurements.md)
 MAX_HMMS_PER_FRAME = 2000  # caps the wide beams' cost with no loss of accuracy (docs/voice-measurements.md)
-GRAMMAR_SEARCH, PHONE_SEARCH, NGRAM_SEARCH, SPOT_SEARCH = "grammar", "phones", "ngram", "redflags"
+GRAMMAR_SEARCH, NGRAM_SEARCH, SPOT_SEARCH = "grammar", "ngram", "redflags"
 SETTLE_SEARCH = "settle"  # one word: a cheap pass that moves the live cepstral mean as the grammar's would
 SETTLED_CEPSTRAL_STEP = 0.5  # the mean has settled when a pass moves its energy term less (docs/voice-measurements.md)
 SETTLE_ON_S = 1.5  # a first utterance's opening that the cepstral mean is settled on before it is decoded
@@ -43,6 +47,14 @@ GRAMMAR_LW = 3.0  # at the n-gram default, 6.5, the grammar outweighed the acous
 SPOT_ORDERS_PER_PHONE = 0.75  # a keyphrase's spotting threshold per phone (docs/voice-measurements.md)
 SPOT_MAX_FRAMES_PER_PHONE = 16  # spotting has no sense of duration: longer is noise (docs/voice-measurements.md)
 SPOT_MIN_PHONES = 4  # shorter keyphrases fire on anything (docs/voice-measurements.md)
+
+
+@dataclass(frozen=True)
+class SideResults:
+    """What the side passes heard in one utterance (local_voice/asr/side_pass.py)."""
+
+    phone_loop: PassResult
+    free_form: str | None
 
 
 @dataclass
@@ -79,16 +91,20 @@ class _SphinxStream:
         self.engine.settle_cepstral_mean(audio)
         self._decode(audio)
 
-    def _decode(self, audio: bytes, free_form: bool = True) -> None:
-        decoder, free = self.engine._decoder, self.engine._free
+    def _decode(self, audio: bytes, every_pass: bool = True) -> None:
+        """`audio` to the grammar's decoder and the phone loop (the grammar path's score needs both), and with
+        `every_pass` to the free-form pass too."""
+        decoder = self.engine._decoder
+        passes = self.engine.side_passes(every_pass)
         if not self.started:
             decoder.start_utt()
             self.started = True
-            if free is not None and free_form:  # from the same cepstral mean as the grammar's decoder
-                free.start(decoder.get_cmn(False))
+            cepstral_mean = decoder.get_cmn(False)  # every pass hears the utterance through the same front end
+            for side in passes:
+                side.start(cepstral_mean)
         decoder.process_raw(audio, False, False)
-        if free is not None and free_form:
-            free.feed(audio)
+        for side in passes:
+            side.feed(audio)
 
     def final(self) -> Transcript:
         audio = b"".join(self.audio)
@@ -98,21 +114,22 @@ class _SphinxStream:
             self._decode(audio)
         if not self.started:
             return NOTHING
-        decoder, free = self.engine._decoder, self.engine._free
-        decoder.end_utt()
+        engine = self.engine
+        engine._decoder.end_utt()
         self.started = False
-        free_form = free.finish() if free is not None else None
-        heard = self.engine.score(audio, free_form)
+        free_form = engine._free.finish().text if engine._free is not None else None
+        side = SideResults(engine._phone_loop.finish(), free_form)
+        heard = engine.score(audio, side)
         if self.held_bytes and len(audio) > self.held_bytes:
             # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
             # passes), and where the decode against the opening's mean was unsure, the utterance is decoded again
             # against it: the old cost, paid only where the user would otherwise be asked again.
-            self.engine.settle_cepstral_mean(audio)
+            engine.settle_cepstral_mean(audio)
             if heard.confidence < REDECODE_BELOW:
-                self._decode(audio, free_form=False)  # the free-form pass heard it as it came: not again
-                decoder.end_utt()
+                self._decode(audio, every_pass=False)  # the free-form pass heard it as it came: not again
+                engine._decoder.end_utt()
                 self.started = False
-                heard = self.engine.score(audio, free_form)
+                heard = engine.score(audio, replace(side, phone_loop=engine._phone_loop.finish()))
         return heard
 
 
@@ -138,20 +155,19 @@ class PocketsphinxEngine:
         self._decoder.config["fwdflat"] = False
         self._decoder.add_lm_file(NGRAM_SEARCH, str(files.language_model))
         self._decoder.add_kws(SPOT_SEARCH, str(files.keywords))
-        self._add_grammar_and_phone_loop(files, model)
-        self._free = (FreeFormDecoder.load(pocketsphinx, model, files.free_form_dictionary, SAMPLE_RATE)
+        self._add_grammar(files)
+        self._phone_loop = _side_pass(pocketsphinx, model, files.dictionary, allphone=str(model / "en-us-phone.lm.bin"),
+                                      lw=PHONE_LOOP_LW)
+        self._free = (free_form_pass(pocketsphinx, model, files.free_form_dictionary, SAMPLE_RATE)
                       if self.free_form else None)
         self.description = f"pocketsphinx (bundled en-us model, grammar of {files.words} words, {files.states} states)"
 
-    def _add_grammar_and_phone_loop(self, files: SphinxFiles, model: Path) -> None:
-        """The grammar, its unconstrained alternative (a free phone loop, a second search of the same decoder, so the
-        acoustic model is loaded once), and the settling search; the grammar is left active."""
+    def _add_grammar(self, files: SphinxFiles) -> None:
+        """The grammar and the settling search; the grammar is left active."""
         decoder = self._decoder
         with _language_weight(decoder, GRAMMAR_LW):  # read when the grammar is made, and when it is added
             decoder.add_fsg(GRAMMAR_SEARCH, decoder.create_fsg(GRAMMAR_SEARCH, files.start, files.final,
                                                                files.transitions))
-        with _language_weight(decoder, PHONE_LOOP_LW):
-            decoder.add_allphone_file(PHONE_SEARCH, str(model / "en-us-phone.lm.bin"))
         anyword = min(self._phones)
         settle = with_alternates([(0, 1, 1.0, anyword)], files.alternates)
         decoder.add_fsg(SETTLE_SEARCH, decoder.create_fsg(SETTLE_SEARCH, 0, 1, settle))
@@ -160,11 +176,17 @@ class PocketsphinxEngine:
     def stream(self) -> Stream:
         return _SphinxStream(self)
 
-    def score(self, audio: bytes, free_form: str | None = None) -> Transcript:
-        """The last utterance's transcript, with the grammar path scored against the free phone loop on `audio`;
-        `free_form`: what the free-form pass heard in it, carried along."""
+    def side_passes(self, every_pass: bool = True) -> list[SidePass]:
+        if not every_pass:
+            return [self._phone_loop]
+        return [self._phone_loop] + ([self._free] if self._free is not None else [])
+
+    def score(self, audio: bytes, side: SideResults) -> Transcript:
+        """The last utterance's transcript, with the grammar path scored against what the free phone loop heard in
+        it; the free-form pass's transcript carried along, and the passes over `audio` a decision may ask for."""
         decoder = self._decoder
         spot = partial(self.spotted_red_flags, audio)  # also when nothing of the grammar was heard
+        free_form, phone_loop = side.free_form, side.phone_loop
         hypothesis = decoder.hyp()
         if hypothesis is None or not hypothesis.hypstr:
             return Transcript("", 0.0, spot_red_flags=spot, free_form=free_form)
@@ -175,10 +197,8 @@ class PocketsphinxEngine:
         if word_frames > MAX_FRAMES_PER_PHONE * max(1, len(said)):
             return Transcript("", 0.0, {"frames_per_phone": word_frames / max(1, len(said))}, spot_red_flags=spot,
                               free_form=free_form)
-        with self._pass(PHONE_SEARCH, audio):
-            loop = decoder.hyp()
-            free = _log_score(decoder, loop.best_score) if loop is not None else None
-            heard_phones = [seg.word for seg in decoder.seg() if seg.word.isalpha()]  # no SIL, +NSN+ fillers
+        free = phone_loop.log_score
+        heard_phones = [word for word in phone_loop.words if word.isalpha()]  # no SIL, +NSN+ fillers
         if grammar is None or free is None:
             return Transcript(text, 0.0, spot_red_flags=spot, free_form=free_form)
         ratio = (grammar - free) / frames
@@ -373,6 +393,8 @@ def _decoder_config(pocketsphinx: Any, model: Path, dictionary: Path) -> Any:
     return pocketsphinx.Config(
         hmm=str(model / "en-us"),
         dict=str(dictionary),
+        # No default search: pocketsphinx would load its general English model (~37 MB of peak memory) for none.
+        lm=None,
         samprate=SAMPLE_RATE,
         # Near-zero silence probability: pauses inside words ("ham...string") must not split them.
         silprob=1e-7,
@@ -388,6 +410,17 @@ def _decoder_config(pocketsphinx: Any, model: Path, dictionary: Path) -> Any:
         maxhmmpf=MAX_HMMS_PER_FRAME,
         loglevel="FATAL",
     )
+
+
+def _side_pass(pocketsphinx: Any, model: Path, dictionary: Path, **search: Any) -> SidePass:
+    """A decoder of its own for one search (`search`: its configuration, such as `allphone=` or `kws=`), with the
+    grammar decoder's settings otherwise; the first pass only (the flat-lexicon pass would run after the end of
+    speech, for the same decisions at twice the cost)."""
+    config = _decoder_config(pocketsphinx, model, dictionary)
+    config["fwdflat"] = False
+    for name, value in search.items():
+        config[name] = value
+    return SidePass(pocketsphinx.Decoder(config))
 
 
 @contextmanager

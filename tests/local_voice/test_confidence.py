@@ -176,8 +176,9 @@ def test_a_red_flag_is_confirmed_never_rejected(heard):
     assert turn.outcome == "confirm" and turn.confirm == "RedFlagIntent", turn.transcript
 
 
-@pytest.mark.parametrize("said", ["there is a massive bruise on the back of my leg",
-                                  "tingling in my hamstring for a week now"])
+# Stories the grammar still misses (each checked by the test's first assertion): "tingling in my hamstring for a week
+# now" was one until the phone loop got a decoder of its own; the grammar now hears it as the red flag "tingling".
+@pytest.mark.parametrize("said", ["there is a massive bruise on the back of my leg"])
 def test_a_red_flag_in_words_no_template_holds_is_spotted_and_checked(heard, heard_fresh, said):
     """The grammar hears these as something else (or nothing); the red-flag keyword is spotted in the audio on its
     own, checked, and on "yes" the skill gets the red flag. (Spotting alone: the free-form pass, which may read the
