@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from .base import NOTHING, EngineError, Stream, Transcript
 from .dictionary import alternate_pronunciations, first_pronunciations, grammar_dictionary
 from .free_form import free_form_dictionary, free_form_pass
 from .scoring import phone_error_rate, sphinx_confidence
-from .side_pass import PassResult, SidePass
+from .side_pass import PassResult, SidePass, log_score
 
 if TYPE_CHECKING:
     from intents.language import Language
@@ -47,14 +47,6 @@ GRAMMAR_LW = 3.0  # at the n-gram default, 6.5, the grammar outweighed the acous
 SPOT_ORDERS_PER_PHONE = 0.75  # a keyphrase's spotting threshold per phone (docs/voice-measurements.md)
 SPOT_MAX_FRAMES_PER_PHONE = 16  # spotting has no sense of duration: longer is noise (docs/voice-measurements.md)
 SPOT_MIN_PHONES = 4  # shorter keyphrases fire on anything (docs/voice-measurements.md)
-
-
-@dataclass(frozen=True)
-class SideResults:
-    """What the side passes heard in one utterance (local_voice/asr/side_pass.py)."""
-
-    phone_loop: PassResult
-    free_form: str | None
 
 
 @dataclass
@@ -118,8 +110,7 @@ class _SphinxStream:
         engine._decoder.end_utt()
         self.started = False
         free_form = engine._free.finish().text if engine._free is not None else None
-        side = SideResults(engine._phone_loop.finish(), free_form)
-        heard = engine.score(audio, side)
+        heard = engine.score(audio, engine._phone_loop.finish(), free_form)
         if self.held_bytes and len(audio) > self.held_bytes:
             # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
             # passes), and where the decode against the opening's mean was unsure, the utterance is decoded again
@@ -129,7 +120,7 @@ class _SphinxStream:
                 self._decode(audio, every_pass=False)  # the free-form pass heard it as it came: not again
                 engine._decoder.end_utt()
                 self.started = False
-                heard = engine.score(audio, replace(side, phone_loop=engine._phone_loop.finish()))
+                heard = engine.score(audio, engine._phone_loop.finish(), free_form)
         return heard
 
 
@@ -156,8 +147,7 @@ class PocketsphinxEngine:
         self._decoder.add_lm_file(NGRAM_SEARCH, str(files.language_model))
         self._decoder.add_kws(SPOT_SEARCH, str(files.keywords))
         self._add_grammar(files)
-        self._phone_loop = _side_pass(pocketsphinx, model, files.dictionary, allphone=str(model / "en-us-phone.lm.bin"),
-                                      lw=PHONE_LOOP_LW)
+        self._phone_loop = _phone_loop_pass(pocketsphinx, model, files.dictionary)
         self._free = (free_form_pass(pocketsphinx, model, files.free_form_dictionary, SAMPLE_RATE)
                       if self.free_form else None)
         self.description = f"pocketsphinx (bundled en-us model, grammar of {files.words} words, {files.states} states)"
@@ -181,17 +171,16 @@ class PocketsphinxEngine:
             return [self._phone_loop]
         return [self._phone_loop] + ([self._free] if self._free is not None else [])
 
-    def score(self, audio: bytes, side: SideResults) -> Transcript:
+    def score(self, audio: bytes, phone_loop: PassResult, free_form: str | None) -> Transcript:
         """The last utterance's transcript, with the grammar path scored against what the free phone loop heard in
         it; the free-form pass's transcript carried along, and the passes over `audio` a decision may ask for."""
         decoder = self._decoder
         spot = partial(self.spotted_red_flags, audio)  # also when nothing of the grammar was heard
-        free_form, phone_loop = side.free_form, side.phone_loop
         hypothesis = decoder.hyp()
         if hypothesis is None or not hypothesis.hypstr:
             return Transcript("", 0.0, spot_red_flags=spot, free_form=free_form)
         text, frames = hypothesis.hypstr, max(1, decoder.n_frames())
-        grammar = _log_score(decoder, hypothesis.best_score)
+        grammar = log_score(decoder, hypothesis.best_score)
         word_frames = sum(seg.end_frame - seg.start_frame + 1 for seg in decoder.seg() if seg.word in self._phones)
         said = [phone for word in text.split() for phone in self._phones.get(word, ())]
         if word_frames > MAX_FRAMES_PER_PHONE * max(1, len(said)):
@@ -412,14 +401,11 @@ def _decoder_config(pocketsphinx: Any, model: Path, dictionary: Path) -> Any:
     )
 
 
-def _side_pass(pocketsphinx: Any, model: Path, dictionary: Path, **search: Any) -> SidePass:
-    """A decoder of its own for one search (`search`: its configuration, such as `allphone=` or `kws=`), with the
-    grammar decoder's settings otherwise; the first pass only (the flat-lexicon pass would run after the end of
-    speech, for the same decisions at twice the cost)."""
+def _phone_loop_pass(pocketsphinx: Any, model: Path, dictionary: Path) -> SidePass:
+    """The free phone loop, the grammar path's unconstrained alternative, in a decoder of its own with the grammar
+    decoder's settings and the phone loop's language weight."""
     config = _decoder_config(pocketsphinx, model, dictionary)
-    config["fwdflat"] = False
-    for name, value in search.items():
-        config[name] = value
+    config["allphone"], config["lw"] = str(model / "en-us-phone.lm.bin"), PHONE_LOOP_LW
     return SidePass(pocketsphinx.Decoder(config))
 
 
@@ -439,7 +425,3 @@ def _cepstral_energy(decoder: Any) -> float:
     """The energy term (c0) of the decoder's live cepstral mean."""
     return float(decoder.get_cmn(False).split(",", 1)[0])
 
-
-def _log_score(decoder: Any, score: float) -> float | None:
-    """pocketsphinx hands scores out exponentiated in its own log base; a path so unlikely it underflowed is None."""
-    return float(decoder.get_logmath().log(score)) if score > 0 else None

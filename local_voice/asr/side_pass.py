@@ -17,16 +17,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class PassResult:
-    """What one pass heard: its words, its best path's log score (None if it underflowed) and its segments, each a
-    word (or phone, or keyphrase) and the frames it spans."""
+    """What one pass heard: its words, its best path's log score (None if it underflowed) and its segments' words
+    (or phones), fillers and pronunciation variants as the decoder names them."""
 
     text: str = ""
     log_score: float | None = None
-    segments: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def words(self) -> list[str]:
-        return [word for word, _ in self.segments]
+    words: tuple[str, ...] = ()
 
 
 @dataclass
@@ -59,7 +55,10 @@ class SidePass:
         hypothesis = self.decoder.hyp()
         if hypothesis is None:
             return PassResult()
-        score = hypothesis.best_score
-        log_score = float(self.decoder.get_logmath().log(score)) if score > 0 else None
-        return PassResult(hypothesis.hypstr, log_score,
-                          tuple((seg.word, seg.end_frame - seg.start_frame + 1) for seg in self.decoder.seg()))
+        return PassResult(hypothesis.hypstr, log_score(self.decoder, hypothesis.best_score),
+                          tuple(segment.word for segment in self.decoder.seg()))
+
+
+def log_score(decoder: Any, score: float) -> float | None:
+    """pocketsphinx hands scores out exponentiated in its own log base; a path so unlikely it underflowed is None."""
+    return float(decoder.get_logmath().log(score)) if score > 0 else None
