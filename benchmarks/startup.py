@@ -15,7 +15,8 @@ Rows (ours | its hello-world, benchmarks/hello_front_ends.py unless said):
              scripts that can never install anything) to "listening" on stderr | the default pocketsphinx decoder
              and the skill made, then "listening"
   first turn the same run's first turn: end of speech (the VAD's end of the utterance) to the answer, from the turn's
-             timings (stt + nlu + skill) | the default decoder's end of utterance to the hello-world answer
+             timings (how far the loop lagged behind the input then, + stt + nlu + skill) | the default decoder's end
+             of utterance to the hello-world answer
   lambda     benchmarks/cold_start.py's programs: a fresh interpreter to the first answered launch, without a store,
              and with the DynamoDB adapter against moto on loopback | the hello-world `lambda_handler` (both times)
   memory     each process's peak resident memory (the voice rows' is the target's)
@@ -164,7 +165,7 @@ def free_port() -> int:
 
 def turn_latency(line: str) -> float:
     timings = json.loads(line)["timings"]
-    return float(timings["stt_ms"] + timings["nlu_ms"] + timings["skill_ms"])
+    return float(timings["behind_ms"] + timings["stt_ms"] + timings["nlu_ms"] + timings["skill_ms"])
 
 
 def hello_latency(line: str) -> float:

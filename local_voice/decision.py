@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ def dialog() -> Dialog:
 @dataclass
 class Timings:
     audio_s: float = 0.0
+    behind_ms: float = 0.0  # how far the loop lagged behind a live input when the end of speech was heard
     stt_ms: float = 0.0  # from the end of the audio to the transcript
     nlu_ms: float = 0.0
     skill_ms: float = 0.0
@@ -145,7 +146,13 @@ class Decider:
         if match is None and heard.text and heard.confidence >= self.thresholds.confirm_at:  # a launch phrase
             return self._send(request, heard.text, timings, heard.confidence)
         decision = decide(heard, match, self.thresholds, self.read)
-        timings.nlu_ms = (time.perf_counter() - started) * 1000  # the second opinion's and spotting's passes included
+        if decision.outcome is not Outcome.ANSWER and heard.again is not None:
+            # An unsure first utterance, decoded while the mean was settled only on its opening: decoded again now,
+            # since the turn would otherwise be a check or not caught (local_voice/asr/pocketsphinx.py).
+            heard = replace(heard.again(), free_form=heard.free_form)
+            request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
+            decision = decide(heard, match, self.thresholds, self.read)
+        timings.nlu_ms = (time.perf_counter() - started) * 1000  # the passes a decision asks for included
         self.last_decision = decision
         if decision.outcome is Outcome.ANSWER:
             return self._send(request, heard.text, timings, decision.confidence, decision)

@@ -174,11 +174,12 @@ class Assistant:
                     elif isinstance(event, SpeechAudio) and stream is not None:
                         stream.accept(event.chunk)
                     elif isinstance(event, SpeechEnded) and stream is not None:
+                        behind_ms = source.behind_s() * 1000
                         stream.accept(event.closing)  # decoders want a closing silence
                         started = time.perf_counter()
                         heard = stream.final()
                         stream = None
-                        timings = Timings(audio_s=event.segment.seconds,
+                        timings = Timings(audio_s=event.segment.seconds, behind_ms=behind_ms,
                                           stt_ms=(time.perf_counter() - started) * 1000)
                         if not event.spoken:  # a beep or a door: not a turn; keep listening
                             continue

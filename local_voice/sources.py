@@ -33,6 +33,11 @@ class Source(Protocol):
 
     def muted(self) -> AbstractContextManager[None]: ...
 
+    def behind_s(self) -> float:
+        """How far the frames handed out so far lag behind what the microphone has heard: audio waiting because the
+        loop was busy (the first utterance's catch-up decode), which the user waits for as well."""
+        ...
+
 
 class _Mutable:
     """`muted()`: while the assistant speaks, what the input captures is dropped."""
@@ -50,6 +55,9 @@ class _Mutable:
 
     def _after_mute(self) -> None:
         pass
+
+    def behind_s(self) -> float:
+        return 0.0  # not a live input: nothing is heard while the loop is busy
 
 
 class MicrophoneSource(_Mutable):
@@ -81,6 +89,9 @@ class MicrophoneSource(_Mutable):
         with stream:
             while True:
                 yield AudioChunk(self._queue.get())
+
+    def behind_s(self) -> float:
+        return self._queue.qsize() * FRAME_SAMPLES / SAMPLE_RATE
 
     def _after_mute(self) -> None:
         with self._queue.mutex:  # anything captured while speaking is stale
@@ -135,6 +146,7 @@ class FileMicrophone(_Mutable):
         self.description = f"{path.name} (a WAV file played as the microphone)"
         self._mutes: list[tuple[float, float]] = []
         self._mute_started = 0.0
+        self._captured = 0.0  # when the last frame handed out was heard
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
@@ -145,6 +157,9 @@ class FileMicrophone(_Mutable):
     def _after_mute(self) -> None:
         self._mutes.append((self._mute_started, time.monotonic()))
 
+    def behind_s(self) -> float:
+        return max(0.0, time.monotonic() - self._captured) if self._captured else 0.0
+
     def frames(self) -> Iterator[AudioChunk]:
         started = time.monotonic()
         for index, begin in enumerate(range(0, len(self._pcm) - FRAME_BYTES + 1, FRAME_BYTES)):
@@ -152,5 +167,6 @@ class FileMicrophone(_Mutable):
             wait = captured - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+            self._captured = captured
             if not any(a <= captured <= b for a, b in self._mutes):  # a microphone drops what it hears meanwhile
                 yield AudioChunk(self._pcm[begin : begin + FRAME_BYTES])

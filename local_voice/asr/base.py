@@ -20,7 +20,9 @@ class Transcript:
     `second_opinion`, when the engine has one, decodes the same audio again with a looser model; `spot_red_flags`
     lists the red-flag keyphrases (the language's `red_flag_keywords`) spotted anywhere in it. Both run only when
     asked: each costs a pass over the audio. `free_form` is the same audio decoded with a general English model as
-    it was heard (local_voice/asr/free_form.py)."""
+    it was heard (local_voice/asr/free_form.py). `again`, offered only for an unsure first utterance after start-up,
+    decodes it again against a cepstral mean settled on all of it (local_voice/asr/pocketsphinx.py): a decision calls
+    it only where it would otherwise not answer."""
 
     text: str
     confidence: float
@@ -28,6 +30,7 @@ class Transcript:
     second_opinion: Callable[[], str] | None = field(default=None, compare=False, repr=False)
     spot_red_flags: Callable[[], list[str]] | None = field(default=None, compare=False, repr=False)
     free_form: str | None = None  # what the free-form pass heard (the general English model), when the engine has one
+    again: Callable[[], Transcript] | None = field(default=None, compare=False, repr=False)
 
 
 NOTHING = Transcript("", 0.0)

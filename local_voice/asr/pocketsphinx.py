@@ -14,12 +14,12 @@ docs/voice-measurements.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from intents.derived_cache import cached_folder, forget, input_key, library_version
 
@@ -113,15 +113,35 @@ class _SphinxStream:
         heard = engine.score(audio, engine._phone_loop.finish(), free_form)
         if self.held_bytes and len(audio) > self.held_bytes:
             # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
-            # passes), and where the decode against the opening's mean was unsure, the utterance is decoded again
-            # against it: the old cost, paid only where the user would otherwise be asked again.
+            # passes); where the decode against the opening's mean was unsure, decoding it again against that mean
+            # is offered, for the decision to ask for only where it would otherwise check or not catch the turn
+            # (~0.5 s: the old cost, paid only where the user would otherwise be asked again).
             engine.settle_cepstral_mean(audio)
             if heard.confidence < REDECODE_BELOW:
-                self._decode(audio, every_pass=False)  # the free-form pass heard it as it came: not again
-                engine._decoder.end_utt()
-                self.started = False
-                heard = engine.score(audio, engine._phone_loop.finish(), free_form)
+                heard = replace(heard, second_opinion=_once(heard.second_opinion),
+                                spot_red_flags=_once(heard.spot_red_flags))
+                heard = replace(heard, again=_once(partial(self._again, audio, heard)))
         return heard
+
+    def _again(self, audio: bytes, first: Transcript) -> Transcript:
+        """`audio` decoded again by the grammar and the phone loop. The free-form transcript is the caller's to carry
+        (that pass heard it as it came: not again); the passes over the audio alone are the first transcript's, not
+        run twice."""
+        self._decode(audio, every_pass=False)
+        engine = self.engine
+        engine._decoder.end_utt()
+        self.started = False
+        heard = engine.score(audio, engine._phone_loop.finish(), None)
+        return replace(heard, second_opinion=first.second_opinion or heard.second_opinion,
+                       spot_red_flags=first.spot_red_flags)
+
+
+T = TypeVar("T")
+
+
+def _once(compute: Callable[[], T] | None) -> Callable[[], T] | None:
+    """`compute`, run at most once: its result kept for later calls."""
+    return cache(compute) if compute is not None else None
 
 
 @dataclass

@@ -59,7 +59,7 @@ def test_voice_input_files_end_to_end(wavs):
         (t["transcript"], t["outcome"], t["confidence"]) for t in turns]
     for turn, match in zip(turns, matches, strict=True):
         assert turn["engine"] == "pocketsphinx" and turn["transcript"] and 0 <= turn["confidence"] <= 1
-        assert set(turn["timings"]) == {"audio_s", "stt_ms", "nlu_ms", "skill_ms", "tts_ms"}
+        assert set(turn["timings"]) == {"audio_s", "behind_ms", "stt_ms", "nlu_ms", "skill_ms", "tts_ms"}
         # The outcome follows the confidence and the second opinion (weighed only between the answer thresholds),
         # and only an answer reaches the skill.
         second = turn["second_opinion"]
@@ -446,3 +446,39 @@ def test_the_first_utterance_settles_the_mean_while_it_is_spoken(tmp_path, text,
     assert settled_at == (["speaking", "final"] if settled_while_speaking else ["final"]) and heard.text
     settled_at.clear()
     assert transcribe(engine, clip).text and settled_at == []  # later utterances: the mean adapts as it always did
+
+
+@pytest.mark.parametrize("text,answered", [
+    ("what causes cramps in the back of my thigh", True),
+    ("what is the capital of portugal these days", False),  # out of the domain: not answered, so decoded again
+])
+def test_an_unsure_first_utterance_is_decoded_again_only_where_the_turn_would_not_be_answered(
+        tmp_path, monkeypatch, text, answered):
+    from local_voice.asr import pocketsphinx
+    from local_voice.decision import Decider
+
+    monkeypatch.setattr(pocketsphinx, "REDECODE_BELOW", 1.01)  # every first decode counts as unsure here
+    engine = PocketsphinxEngine()
+    decodes: list[int] = []
+    decode = pocketsphinx._SphinxStream._decode
+
+    def counted(stream, audio: bytes, every_pass: bool = True) -> None:
+        decodes.append(len(audio))
+        decode(stream, audio, every_pass)
+
+    monkeypatch.setattr(pocketsphinx._SphinxStream, "_decode", counted)
+    clip = AudioChunk.silence(0.3) + AudioChunk(speak_pcm(text, tmp_path)) + AudioChunk.silence(0.3)
+    stream = engine.stream()
+    chunks = clip.split(0.03)
+    for chunk in chunks:
+        stream.accept(chunk)
+    heard = stream.final()
+    assert heard.again is not None  # offered, not yet paid for
+    as_it_came = len(decodes)
+    turn = Decider(Conversation(), ANSWER_ALL if answered else DEFAULT_THRESHOLDS).hear(heard)
+    assert (turn.outcome == "answer") == answered
+    again = decodes[as_it_came:]
+    assert again == ([] if answered else [sum(len(c.audio) for c in chunks)])  # the whole utterance, once
+    after_turn = len(decodes)
+    assert heard.again() is heard.again()  # kept: asked again, never decoded twice
+    assert len(decodes) - after_turn == (1 if answered else 0)
