@@ -136,7 +136,7 @@ class Decider:
         timings = timings if timings is not None else Timings()
         started = time.perf_counter()
         self.last_decision = None
-        request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
+        request, match = self._interpret(heard)
         timings.nlu_ms = (time.perf_counter() - started) * 1000
         if self.pending is not None:
             sure = match is not None and combined_confidence(heard, match) >= self.thresholds.confirm_at
@@ -150,7 +150,7 @@ class Decider:
             # An unsure first utterance, decoded while the mean was settled only on its opening: decoded again now,
             # since the turn would otherwise be a check or not caught (local_voice/asr/pocketsphinx.py).
             heard = replace(heard.again(), free_form=heard.free_form)
-            request, match = self.conversation.interpret(heard.text) if heard.text else ({}, None)
+            request, match = self._interpret(heard)
             decision = decide(heard, match, self.thresholds, self.read)
         timings.nlu_ms = (time.perf_counter() - started) * 1000  # the passes a decision asks for included
         self.last_decision = decision
@@ -178,6 +178,9 @@ class Decider:
     def held(self) -> tuple[str, float] | None:
         """The question being checked, for a front end to keep until the next turn."""
         return (self.pending.transcript, self.pending.confidence) if self.pending is not None else None
+
+    def _interpret(self, heard: Transcript) -> tuple[dict[str, Any], Match | None]:
+        return self.conversation.interpret(heard.text) if heard.text else ({}, None)
 
     def read(self, text: str) -> Match | None:
         """Another transcript of the same utterance (the engine's second opinion, a spotted keyphrase), read by the

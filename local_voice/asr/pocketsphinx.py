@@ -107,10 +107,8 @@ class _SphinxStream:
         if not self.started:
             return NOTHING
         engine = self.engine
-        engine._decoder.end_utt()
-        self.started = False
         free_form = engine._free.finish().text if engine._free is not None else None
-        heard = engine.score(audio, engine._phone_loop.finish(), free_form)
+        heard = self._ended(audio, free_form)
         if self.held_bytes and len(audio) > self.held_bytes:
             # Settled on its opening only. The mean of the whole of it is what the next utterance starts from (cheap
             # passes); where the decode against the opening's mean was unsure, decoding it again against that mean
@@ -123,15 +121,19 @@ class _SphinxStream:
                 heard = replace(heard, again=_once(partial(self._again, audio, heard)))
         return heard
 
+    def _ended(self, audio: bytes, free_form: str | None) -> Transcript:
+        """The grammar's and the phone loop's utterance ended, and the grammar path scored."""
+        engine = self.engine
+        engine._decoder.end_utt()
+        self.started = False
+        return engine.score(audio, engine._phone_loop.finish(), free_form)
+
     def _again(self, audio: bytes, first: Transcript) -> Transcript:
         """`audio` decoded again by the grammar and the phone loop. The free-form transcript is the caller's to carry
         (that pass heard it as it came: not again); the passes over the audio alone are the first transcript's, not
         run twice."""
         self._decode(audio, every_pass=False)
-        engine = self.engine
-        engine._decoder.end_utt()
-        self.started = False
-        heard = engine.score(audio, engine._phone_loop.finish(), None)
+        heard = self._ended(audio, None)
         return replace(heard, second_opinion=first.second_opinion or heard.second_opinion,
                        spot_red_flags=first.spot_red_flags)
 
