@@ -427,6 +427,8 @@ def test_voice_faults(tmp_path, args, message):
     ("yes", False),  # shorter: settled on the whole of it, at its end
 ])
 def test_the_first_utterance_settles_the_mean_while_it_is_spoken(tmp_path, text, settled_while_speaking):
+    from local_voice.asr.pocketsphinx import SETTLE_ON_S
+
     engine = PocketsphinxEngine()
     settled_at: list[str] = []
     settle = engine.settle_cepstral_mean
@@ -437,7 +439,9 @@ def test_the_first_utterance_settles_the_mean_while_it_is_spoken(tmp_path, text,
 
     engine.settle_cepstral_mean = recorded  # type: ignore[method-assign]
     in_final = False
-    clip = AudioChunk.silence(0.3) + AudioChunk(speak_pcm(text, tmp_path)) + AudioChunk.silence(0.3)
+    quiet = AudioChunk.silence(0.1)  # as the VAD hands an utterance over: a little before and after
+    clip = quiet + AudioChunk(speak_pcm(text, tmp_path)) + quiet
+    assert (clip.seconds > SETTLE_ON_S) == settled_while_speaking
     stream = engine.stream()
     for chunk in clip.split(0.03):
         stream.accept(chunk)
