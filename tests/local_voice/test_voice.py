@@ -486,3 +486,66 @@ def test_an_unsure_first_utterance_is_decoded_again_only_where_the_turn_would_no
     after_turn = len(decodes)
     assert heard.again() is heard.again()  # kept: asked again, never decoded twice
     assert len(decodes) - after_turn == (1 if answered else 0)
+
+
+def test_a_run_starts_from_the_cepstral_mean_the_last_run_on_this_microphone_kept(tmp_path, monkeypatch):
+    from intents.derived_cache import CACHE_ENV
+    from local_voice.asr import pocketsphinx
+
+    first, later = PocketsphinxEngine(), PocketsphinxEngine()  # their files read from the checkout's cache first
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    quiet = AudioChunk.silence(0.3)
+    clip = quiet + AudioChunk(speak_pcm("when should i see a doctor", tmp_path)) + quiet
+
+    def hear(engine: PocketsphinxEngine) -> tuple[pocketsphinx._SphinxStream, str]:
+        stream = engine.stream()
+        for chunk in clip.split(0.03):
+            stream.accept(chunk)
+        return stream, stream.final().text
+
+    first.keep_adaptation("microphone A")
+    assert not first.primed  # nothing kept yet: the first utterance is held and settled on, as ever
+    held, _ = hear(first)
+    assert held.held_bytes > 0
+    kept = first._decoder.get_cmn(False)
+    assert [round(float(t), 2) for t in kept.split(",")] != [40, 3, -1] + [0] * 10  # moved to this voice
+
+    later.keep_adaptation("microphone A")  # the next run with this microphone starts from it
+    assert later.primed and later._decoder.get_cmn(False) == first._decoder.get_cmn(False)
+    stream, text = hear(later)
+    assert stream.held_bytes == 0 and text == "when should i see a doctor"  # decoded as it came, heard right
+
+    other = PocketsphinxEngine()  # another microphone's run, or a damaged file: the model's own start
+    other.keep_adaptation("microphone B")
+    assert not other.primed and other._decoder.get_cmn(False) == other._start_cepstral_mean
+    for stored in (tmp_path / "cache").glob("cepstral-mean-*.json"):
+        stored.write_text('{"format": "cepstral mean 1", "mean": [1e308, 3]}')
+    damaged = PocketsphinxEngine()
+    damaged.keep_adaptation("microphone A")
+    assert not damaged.primed
+
+
+@pytest.mark.parametrize("data", [
+    None, [], {"format": "cepstral mean 2", "mean": [40] * 13}, {"format": "cepstral mean 1", "mean": [40] * 12},
+    {"format": "cepstral mean 1", "mean": [40] * 12 + [float("nan")]},
+    {"format": "cepstral mean 1", "mean": [40] * 12 + [1000]}, {"format": "cepstral mean 1", "mean": [40] * 12 + ["1"]},
+    {"format": "cepstral mean 1", "mean": [40] * 12 + [True]}, {"format": "cepstral mean 1", "mean": "40,3"},
+])
+def test_a_kept_cepstral_mean_that_is_not_one_is_not_taken(data):
+    from local_voice.asr.adaptation import parse_mean
+
+    assert parse_mean(data, 13) is None
+    assert parse_mean({"format": "cepstral mean 1", "mean": [40, 3.5] + [0] * 11}, 13) == "40,3.5" + ",0" * 11
+
+
+def test_a_cepstral_mean_that_cannot_be_kept_is_said_once(tmp_path, monkeypatch, caplog):
+    from intents.derived_cache import CACHE_ENV
+    from local_voice.asr.adaptation import KeptMean
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "file" / "cache"))  # under a file: no folder can be made
+    kept = KeptMean("microphone A", 3)
+    for _ in range(3):
+        kept.keep("50.0,1.0,2.0")
+    assert kept.recall() is None
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1 and len(caplog.records) == 1
