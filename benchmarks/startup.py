@@ -16,8 +16,7 @@ Rows (ours | its hello-world, benchmarks/hello_front_ends.py unless said):
              and the skill made, then "listening"
   first turn the same run's first turn: end of speech (the VAD's end of the utterance) to the answer, from the turn's
              timings (how far the loop lagged behind the input then, + stt + nlu + skill) | the default decoder's end
-             of utterance to the hello-world answer. Twice: as the first run on a machine (nothing kept), and as a
-             later run, which starts from the cepstral mean the last one kept (local_voice/asr/adaptation.py)
+             of utterance to the hello-world answer
   lambda     benchmarks/cold_start.py's programs: a fresh interpreter to the first answered launch, without a store,
              and with the DynamoDB adapter against moto on loopback | the hello-world `lambda_handler` (both times)
   memory     each process's peak resident memory (the voice rows' is the target's)
@@ -51,8 +50,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import cold_start
-from intents.derived_cache import CACHE_ENV
-from local_voice.asr.adaptation import KIND as KEPT_KIND
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -80,7 +77,6 @@ class Side:
     env: dict[str, str] = field(default_factory=dict)
     latency: Callable[[str], float] | None = None  # read from the first stdout line
     http: Callable[[], tuple[str, bytes]] | None = None  # a server: the request whose answer is the event
-    before: Callable[[], None] | None = None  # run before each spawn (untimed)
 
 
 @dataclass
@@ -93,8 +89,6 @@ class Row:
 
 
 def spawn(side: Side, base_env: dict[str, str]) -> Run:
-    if side.before is not None:
-        side.before()
     # Through GNU time for the peak memory: a child forked from this (large) process would report ours as its own.
     with tempfile.NamedTemporaryFile("r") as peak:
         run = _spawn(side, base_env, ["/usr/bin/time", "-f", "%M", "-o", peak.name])
@@ -188,11 +182,6 @@ def spoken_question(folder: Path) -> Path:
     return wav
 
 
-def forget_kept_means(cache: Path) -> None:
-    for kept in cache.glob(f"{KEPT_KIND}-*"):
-        kept.unlink()
-
-
 def run_sh_copy(folder: Path) -> Path:
     """./run.sh with its set-up check, in a copy whose virtualenv is this interpreter: the stamp matches, so the
     check installs nothing (and its python refuses pip, should it ever try)."""
@@ -225,13 +214,8 @@ def rows(folder: Path, dynamodb_env: dict[str, str] | None) -> list[Row]:
     launch = cold_start.EVENT.read_bytes()
     serve_hello = ("from pathlib import Path; from benchmarks.http_throughput import serve_child; "
                    f"serve_child('bare-hello', Path({str(folder)!r}), {port['hello']}, 2)")
-    listen_sh = ["bash", str(run_sh_copy(folder)), "--mic-file", wav, "--json", "--no-tts"]
-    # Each in a cache folder of its own (the untimed run builds the derived data there): the first run on a machine
-    # has no cepstral mean kept by an earlier one (removed before every run), a later run has the last one's.
-    first_cache, later_cache = folder / "first-run-cache", folder / "later-run-cache"
-    listen = Side(listen_sh, event="stderr:listening", latency=turn_latency, env={CACHE_ENV: str(first_cache)},
-                  before=lambda: forget_kept_means(first_cache))
-    listen_later = Side(listen_sh, event="stderr:listening", latency=turn_latency, env={CACHE_ENV: str(later_cache)})
+    listen = Side(["bash", str(run_sh_copy(folder)), "--mic-file", wav, "--json", "--no-tts"],
+                  event="stderr:listening", latency=turn_latency)
     hello_listen = Side([*hello, "listen", wav], event="stderr:listening", latency=hello_latency)
     voice = Side([*ours, "voice", "--input", wav, "--json", "--no-tts"])
     hello_voice = Side([*hello, "voice", wav])
@@ -245,8 +229,7 @@ def rows(folder: Path, dynamodb_env: dict[str, str] | None) -> list[Row]:
         Row("voice --input", voice, hello_voice, "none"),
         Row("voice peak memory", voice, hello_voice, "mb:300", "memory_mb"),
         Row("listening (./run.sh)", listen, hello_listen, "seconds:1.5"),
-        Row("first turn, first run", listen, hello_listen, "ms:300", "latency_ms"),
-        Row("first turn, later run", listen_later, hello_listen, "ms:300", "latency_ms"),
+        Row("first turn", listen, hello_listen, "ms:300", "latency_ms"),
         Row("lambda", Side([PY, "-c", cold_start.PROGRAMS["hamstring lambda"]], event="exit"),
             Side([PY, "-c", cold_start.PROGRAMS["hello-world lambda"]], event="exit"), "ratio:1.2"),
     ]

@@ -2,7 +2,7 @@
 
     python -m benchmarks.voice [--engine pocketsphinx] [--families espeak flite] [--workers 2] [--noise on|off|both]
                                [--stride K] [--conditions clean babble18 ...] [--questions dev|heldout]
-                               [--first-turns [--kept-mean same|other]] [--all-evidence]
+                               [--first-turns] [--all-evidence]
 
 Speech: every item of the dev sets (tests/data/dev_utterances.yaml: topics, paraphrases and out-of-domain requests;
 dev_answers.yaml: specific questions, some said after earlier turns, which are typed as context) and the template
@@ -16,10 +16,7 @@ Per condition: in-grammar accuracy (templates: the intent heard is right and not
 answer), and the three outcomes of all questions: answered right, confirmed or asked again, answered wrong. Plus
 real-time factor, end-of-speech-to-answer latency and peak memory. Conditions run one after another (a room's noise
 stays from turn to turn; the decoder's cepstral means adapt across utterances). `--first-turns` hears every item as
-the first thing said after start-up instead, when the cepstral means have not adapted yet (voice-first.json/png);
-with `--kept-mean`, as the first thing said in a later run, which starts from the mean an earlier run kept
-(local_voice/asr/adaptation.py): one whose last sentences (KEPT_SESSION) were in the same voice, or in the other
-family's (a changed microphone or voice; voice-first-kept-same/-other.json).
+the first thing said after start-up instead, when the cepstral means have not adapted yet (voice-first.json/png).
 Writes benchmarks/out/voice.png and voice.json (with every row, so the decision can be replayed offline: `--tune`
 prints the sweep from the last dev voice.json; `--all-evidence` records the second opinion and the spotted red flag
 on every turn, for replays of rules that would look at them elsewhere). Thresholds are tuned on the dev sets only;
@@ -158,9 +155,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="take the second opinion and spot red flags on every turn, for --tune (slower)")
     parser.add_argument("--first-turns", action="store_true",
                         help="hear every item as the first utterance after start-up (writes voice-first.json)")
-    parser.add_argument("--kept-mean", choices=("same", "other"),
-                        help="with --first-turns: start each from the cepstral mean a run in the same voice, or in "
-                             "the other family's, kept")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep from the last voice.json")
     parser.add_argument("--red-flags", action="store_true", help="print the red-flag table from the last voice.json")
     parser.add_argument("--free-form", action="store_true",
@@ -193,8 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     # Each setting is reported as soon as it is done: a long run interrupted still leaves what it measured.
     for setting in (["off", "on"] if args.noise == "both" else [args.noise]):
         started = time.perf_counter()
-        kept = kept_means(args.engine, args.families, args.kept_mean, setting == "on") if args.kept_mean else None
-        initargs = (args.engine, setting == "on", args.all_evidence, args.first_turns, kept)
+        initargs = (args.engine, setting == "on", args.all_evidence, args.first_turns)
         with multiprocessing.Pool(args.workers, initializer=voice_rows.init_worker, initargs=initargs) as pool:
             rows = pool.map(voice_rows.run_item, tasks, chunksize=2)
         report(rows, args, setting, time.perf_counter() - started, memory, skill_ms, tts_ms, len(dev))
@@ -264,13 +257,12 @@ def report(rows: list[dict], args, setting: str, wall: float, memory: float, ski
     for miss in misses[:12]:
         print(f"  clean wrong answer ({miss['key'][0]}): {miss['text']!r} heard {miss['heard']!r} -> "
               f"{miss['given']} (expected {miss['expected']}, confidence {miss['confidence']:.2f})")
-    name = output_name(args.questions, setting, args.first_turns, args.kept_mean) + ".json"
+    name = output_name(args.questions, setting, args.first_turns) + ".json"
     (OUT / name).write_text(json.dumps({
         "engine": engine, "families": args.families, "noise": setting, "stride": args.stride, "table": table,
         "rtf": rtf, "latency_ms": latency, "recheck_latency_ms": recheck_latency, "memory_mb": memory,
         "rows": rows}, indent=1))
-    plot(table, args.families, engine, setting,
-         output_name(args.questions, setting, args.first_turns, args.kept_mean) + ".png")
+    plot(table, args.families, engine, setting, output_name(args.questions, setting, args.first_turns) + ".png")
 
 
 def by_condition(rows: list[dict], args) -> dict[str, list[dict]]:
@@ -414,33 +406,11 @@ def replay_free_form(rows: list[dict]) -> None:
             print(f"{'':<7}{name:<38}{cells}")
 
 
-def output_name(questions: str, setting: str, first_turns: bool = False, kept_mean: str | None = None) -> str:
-    """voice (the dev run --tune reads), voice-heldout, -noise for runs with the noise front end on, -first for
-    first turns and -kept-same/-other for first turns from a kept mean."""
+def output_name(questions: str, setting: str, first_turns: bool = False) -> str:
+    """voice (the dev run --tune reads), voice-heldout, -noise for runs with the noise front end on, and -first for
+    first turns."""
     return ("voice" + ("-heldout" if questions == "heldout" else "") + ("-noise" if setting == "on" else "")
-            + ("-first" if first_turns else "") + (f"-kept-{kept_mean}" if kept_mean else ""))
-
-
-KEPT_SESSION = ("hello", "what causes hamstring cramps", "how do i stretch my hamstring", "thank you", "stop")
-
-
-def kept_means(engine_name: str, families: list[str], which: str, noise_on: bool) -> dict[str, str]:
-    """For each family, the cepstral mean its first turns start from: the one a run ended with after KEPT_SESSION
-    said (from start-up) in the same family's voice, or in the other family's (`which`)."""
-    from local_voice.asr import PocketsphinxEngine, choose_engine
-
-    engine = choose_engine(engine_name)
-    if not isinstance(engine, PocketsphinxEngine):
-        raise SystemExit("--kept-mean: only pocketsphinx keeps a cepstral mean")
-    ended = {}
-    for family in FAMILIES:
-        voice_rows.restart(engine)
-        for text in KEPT_SESSION:
-            voice_rows.decode(engine, synthesize(text, family).astype(np.float32), noise_on)
-        ended[family] = engine.cepstral_mean()
-    names = list(FAMILIES)
-    other = {name: names[(index + 1) % len(names)] for index, name in enumerate(names)}
-    return {family: ended[family if which == "same" else other[family]] for family in families}
+            + ("-first" if first_turns else ""))
 
 
 def plot(table: dict[str, dict[str, float]], families: list[str], engine: str, setting: str, name: str) -> None:

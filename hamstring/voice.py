@@ -32,7 +32,7 @@ def check_inputs(paths: list[str]) -> None:
 
 
 def cmd_voice(args: argparse.Namespace) -> int:
-    from local_voice.asr import EngineError, KeepsAdaptation, choose_engine
+    from local_voice.asr import EngineError, choose_engine
     from local_voice.audio import AudioError
     from local_voice.noise import DEFAULT_NOISE, NoiseError, NoiseFrontEnd
     from local_voice.pipeline import Assistant
@@ -81,8 +81,6 @@ def cmd_voice(args: argparse.Namespace) -> int:
                 note(f"{error}; type your questions instead (Ctrl-D to end)")
                 _typed(assistant, note)
                 return 0
-            if isinstance(engine, KeepsAdaptation):  # what it learns of this microphone, kept for the next run
-                engine.keep_adaptation(f"{source.adaptation_key}; noise front end {'on' if noise else 'off'}")
             # Said with --json too (on stderr, as every note): the moment a script may start talking.
             print(f"listening on {source.description}; say 'stop' or press Ctrl-C to end", file=sys.stderr,
                   flush=True)

@@ -79,24 +79,8 @@ def cached(kind: str, key: str, build: Callable[[], dict[str, Any]], parse: Call
         pass
     data = build()
     value = parse(data)  # what is stored must read back, or it is not stored
-    if (error := _store(path, kind, data)) is not None:
-        _cannot_keep(kind, path.parent, error)
+    _store(path, kind, data)
     return value
-
-
-def recall(kind: str, key: str) -> Any:
-    """What `keep` last kept for `key` (parsed JSON), or None when nothing readable is kept. Not derived data but what
-    a run learned for the next (local_voice/asr/adaptation.py): it lives beside the builds because losing it costs
-    only the learning again."""
-    try:
-        return json.loads((cache_dir() / f"{kind}-{key}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def keep(kind: str, key: str, data: dict[str, Any]) -> OSError | None:
-    """`data` kept for `recall` (atomically, the newest KEEP keys of the kind), or why it cannot be."""
-    return _store(cache_dir() / f"{kind}-{key}.json", kind, data)
 
 
 def cached_object(kind: str, key: str, build: Callable[[], T]) -> T:
@@ -112,8 +96,7 @@ def cached_object(kind: str, key: str, build: Callable[[], T]) -> T:
         log.warning("the %s build in %s does not load (%s): building it again", kind, path, type(error).__name__)
     value = build()
     builds[kind] = builds.get(kind, 0) + 1
-    if (unkept := _write(path, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))) is not None:
-        _cannot_keep(kind, path.parent, unkept)
+    _write(path, kind, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     return value
 
 
@@ -184,13 +167,12 @@ def _cannot_keep(kind: str, where: Path, error: OSError) -> None:
                 error.strerror or error)
 
 
-def _store(path: Path, kind: str, data: dict[str, Any]) -> OSError | None:
-    return _write(path, kind, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+def _store(path: Path, kind: str, data: dict[str, Any]) -> None:
+    _write(path, kind, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def _write(path: Path, kind: str, data: bytes) -> OSError | None:
-    """Atomically (another process may be reading, or building the same), keeping the newest KEEP of the kind; the
-    error where it cannot be kept."""
+def _write(path: Path, kind: str, data: bytes) -> None:
+    """Atomically (another process may be reading, or building the same), keeping the newest KEEP of the kind."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -200,5 +182,4 @@ def _write(path: Path, kind: str, data: bytes) -> OSError | None:
     except OSError as error:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        return error
-    return None
+        _cannot_keep(kind, path.parent, error)

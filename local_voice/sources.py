@@ -33,11 +33,6 @@ class Source(Protocol):
 
     def muted(self) -> AbstractContextManager[None]: ...
 
-    @property
-    def adaptation_key(self) -> str:
-        """Which microphone this is, for what the recognizer learns of it to be kept from run to run."""
-        ...
-
     def behind_s(self) -> float:
         """How far the frames handed out so far lag behind what the microphone has heard: audio waiting because the
         loop was busy (the first utterance's catch-up decode), which the user waits for as well."""
@@ -64,8 +59,6 @@ class _Mutable:
     def behind_s(self) -> float:
         return 0.0  # not a live input: nothing is heard while the loop is busy
 
-    adaptation_key = "scripted audio"
-
 
 class MicrophoneSource(_Mutable):
     def __init__(self, device: int | str | None = None) -> None:
@@ -80,7 +73,6 @@ class MicrophoneSource(_Mutable):
         except (ValueError, sounddevice.PortAudioError) as error:
             raise SourceError(f"no microphone found ({error})") from None
         self.description = info["name"]
-        self.adaptation_key = f"microphone {info['name']}"  # what the recognizer learns of it is kept under
         self._queue: queue.Queue[bytes] = queue.Queue()
         self._device = device
 
@@ -152,7 +144,6 @@ class FileMicrophone(_Mutable):
     def __init__(self, path: Path, tail_s: float = 1.0) -> None:
         self._pcm = (read_wav(path) + AudioChunk.silence(tail_s)).audio
         self.description = f"{path.name} (a WAV file played as the microphone)"
-        self.adaptation_key = f"file {path.resolve()}"
         self._mutes: list[tuple[float, float]] = []
         self._mute_started = 0.0
         self._captured = 0.0  # when the last frame handed out was heard

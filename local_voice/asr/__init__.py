@@ -15,12 +15,12 @@ posteriors and the unknown-word token.
 
 from __future__ import annotations
 
-from .base import NOTHING, Engine, EngineError, KeepsAdaptation, Stream, Transcript, transcribe
+from .base import NOTHING, Engine, EngineError, Stream, Transcript, transcribe
 from .pocketsphinx import PocketsphinxEngine
 from .vosk import VoskEngine, find_vosk_model, is_vosk_model, vosk_cache_dir
 
-__all__ = ["NOTHING", "Engine", "EngineError", "KeepsAdaptation", "PocketsphinxEngine", "Stream", "Transcript",
-           "VoskEngine", "choose_engine", "find_vosk_model", "is_vosk_model", "transcribe", "vosk_cache_dir"]
+__all__ = ["NOTHING", "Engine", "EngineError", "PocketsphinxEngine", "Stream", "Transcript", "VoskEngine",
+           "choose_engine", "find_vosk_model", "is_vosk_model", "transcribe", "vosk_cache_dir"]
 
 
 def choose_engine(name: str = "auto", model: str | None = None) -> Engine:

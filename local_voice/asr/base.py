@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from ..audio import AudioChunk
 
@@ -52,13 +52,6 @@ class Engine(Protocol):
     missing: list[str]
 
     def stream(self) -> Stream: ...
-
-
-@runtime_checkable
-class KeepsAdaptation(Protocol):
-    """An engine whose front end adapts to the microphone and voice, and can keep that for the next run."""
-
-    def keep_adaptation(self, setting: str) -> None: ...
 
 
 def transcribe(engine: Engine, audio: AudioChunk | bytes, chunk_s: float = 0.25) -> Transcript:

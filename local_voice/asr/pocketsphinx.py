@@ -25,7 +25,6 @@ from intents.derived_cache import cached_folder, forget, input_key, library_vers
 
 from ..audio import SAMPLE_RATE, AudioChunk
 from ..derived import Transition, VoiceLanguage, flatten, source_key, source_of, unflatten, voice_language
-from .adaptation import KeptMean
 from .base import NOTHING, EngineError, Stream, Transcript
 from .dictionary import alternate_pronunciations, first_pronunciations, grammar_dictionary
 from .free_form import free_form_dictionary, free_form_pass
@@ -120,8 +119,6 @@ class _SphinxStream:
                 heard = replace(heard, second_opinion=_once(heard.second_opinion),
                                 spot_red_flags=_once(heard.spot_red_flags))
                 heard = replace(heard, again=_once(partial(self._again, audio, heard)))
-        if engine._kept is not None:
-            engine._kept.keep(engine.cepstral_mean())
         return heard
 
     def _ended(self, audio: bytes, free_form: str | None) -> Transcript:
@@ -167,8 +164,6 @@ class PocketsphinxEngine:
         self._phones, self._keyword_phones = files.phones, files.keyword_phones
         self._decoder = pocketsphinx.Decoder(_decoder_config(pocketsphinx, model, files.dictionary))
         self._start_cepstral_mean = self._decoder.get_cmn(False)
-        self._model = f"pocketsphinx {library_version('pocketsphinx')} {model}"
-        self._kept: KeptMean | None = None
         # The n-gram search, without its flat-lexicon second pass (twice the cost for the same decisions).
         self._decoder.config["fwdflat"] = False
         self._decoder.add_lm_file(NGRAM_SEARCH, str(files.language_model))
@@ -236,25 +231,6 @@ class PocketsphinxEngine:
         found = [seg.word.strip() for seg in segments if seg.end_frame - seg.start_frame + 1
                  <= SPOT_MAX_FRAMES_PER_PHONE * self._keyword_phones[seg.word.strip()]]
         return list(dict.fromkeys(found))
-
-    def keep_adaptation(self, setting: str) -> None:
-        """The live cepstral mean kept after every utterance from now on, for the next run with this model and
-        `setting` (the microphone, the audio front end before the engine); this run starts from the one the last
-        kept, where there is one, so its first utterance is decoded as it comes, as later ones are, instead of held
-        and settled on (local_voice/asr/adaptation.py)."""
-        self._kept = KeptMean(f"{self._model}; {setting}", len(self._start_cepstral_mean.split(",")))
-        mean = self._kept.recall()
-        if mean is not None:
-            self.start_from(mean)
-
-    def cepstral_mean(self) -> str:
-        """The live cepstral mean as it stands, in the decoder's form."""
-        return str(self._decoder.get_cmn(False))
-
-    def start_from(self, mean: str) -> None:
-        """The next utterance heard through `mean` (the decoder's form), as a later turn's is: nothing held."""
-        self._decoder.set_cmn(mean)
-        self.primed = True
 
     def restart(self) -> None:
         """Forgets what the utterances so far taught the front end, as at start-up (for benchmarks of first turns)."""

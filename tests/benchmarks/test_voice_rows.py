@@ -18,7 +18,8 @@ REPLAYED = {"heard", "confidence", "lr", "phone_errors", "outcome", "expected", 
 @pytest.mark.parametrize("all_evidence", [False, True])
 def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
     monkeypatch.setattr(speech, "CACHE", tmp_path)
-    keep_worker_globals(monkeypatch)
+    for name in ("_engine", "_noise_on", "_all_evidence", "_first_turns"):  # the worker's globals, put back after
+        monkeypatch.setattr(voice_rows, name, getattr(voice_rows, name))
     voice_rows.init_worker("pocketsphinx", False, all_evidence)
     text, intent = "what causes hamstring cramps", "CausesIntent"
     task = (("espeak", "clean", "template", 0), speech.synthesize(text, "espeak"), {"text": text, "intent": intent})
@@ -36,28 +37,3 @@ def test_a_row_carries_what_a_replay_needs(tmp_path, monkeypatch, all_evidence):
     heard, second = read(row["heard"])[1], read(row["second_all"])[1]
     assert heard is not None
     assert row["agreed_all"] == (second is not None and same_request(heard, second))
-
-
-def test_first_turns_of_a_later_run_each_start_from_the_kept_mean(tmp_path, monkeypatch):
-    monkeypatch.setattr(speech, "CACHE", tmp_path)
-    keep_worker_globals(monkeypatch)
-    kept = "55,4,-6,20,-15,-5,-3,-20,0.5,-8,15,-8,-8"
-    voice_rows.init_worker("pocketsphinx", False, first_turns=True, kept={"espeak": kept})
-    heard_through = []
-    decode = voice_rows.decode
-
-    def noted(engine, samples, noise_on):
-        heard_through.append((engine.cepstral_mean(), engine.primed))
-        return decode(engine, samples, noise_on)
-
-    monkeypatch.setattr(voice_rows, "decode", noted)
-    text = "what causes hamstring cramps"
-    task = (("espeak", "clean", "template", 0), speech.synthesize(text, "espeak"), {"text": text, "intent": "x"})
-    for _ in range(2):  # the second, too: not from the mean the first moved
-        voice_rows.run_item(task)
-    assert heard_through == [(kept, True)] * 2
-
-
-def keep_worker_globals(monkeypatch) -> None:
-    for name in ("_engine", "_noise_on", "_all_evidence", "_first_turns", "_kept"):  # put back after the test
-        monkeypatch.setattr(voice_rows, name, getattr(voice_rows, name))

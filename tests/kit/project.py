@@ -35,19 +35,6 @@ def run_cli(*args: str, stdin: str | bytes | None = None, timeout: float = 120,
 
 
 
-def linked_cache(folder: Path) -> Path:
-    """A cache folder of `folder` that reads the checkout's derived builds (linked, nothing built again) but keeps
-    what a run learns (the cepstral mean) to itself: a test of the live loop leaves the user's cache as it was."""
-    from intents.derived_cache import cache_dir
-    from local_voice.asr.adaptation import KIND
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for build in cache_dir().iterdir():
-        if not build.name.startswith((".", KIND)):
-            (folder / build.name).symlink_to(build)
-    return folder
-
-
 def counting_ids(name: str):
     """Deterministic request/session ids: the skill seeds its phrasing choice with them."""
     counter = iter(range(1_000_000))

@@ -17,41 +17,28 @@ _engine: Any = None
 _noise_on = False
 _all_evidence = False
 _first_turns = False
-_kept: dict[str, str] | None = None  # family -> the cepstral mean its first turns start from (else: the model's)
 
 
-def init_worker(engine_name: str, noise_on: bool, all_evidence: bool = False, first_turns: bool = False,
-                kept: dict[str, str] | None = None) -> None:
-    global _engine, _noise_on, _all_evidence, _first_turns, _kept
+def init_worker(engine_name: str, noise_on: bool, all_evidence: bool = False, first_turns: bool = False) -> None:
+    global _engine, _noise_on, _all_evidence, _first_turns
     from local_voice.asr import choose_engine
 
     _engine = choose_engine(engine_name)
     _noise_on = noise_on
     _all_evidence = all_evidence
     _first_turns = first_turns
-    _kept = kept
     _decode(np.zeros(16000, dtype=np.float32))  # first-utterance priming is start-up cost, not per-turn cost
 
 
-def restart(engine: Any) -> None:
-    """The engine as at start-up (where it has a start-up state)."""
-    if hasattr(engine, "restart"):
-        engine.restart()
-
-
 def _decode(samples: np.ndarray) -> tuple[Any, float, float]:
-    assert _engine is not None, "init_worker was not called"
-    return decode(_engine, samples, _noise_on)
-
-
-def decode(engine: Any, samples: np.ndarray, noise_on: bool) -> tuple[Any, float, float]:
     """Streams 30 ms frames as a microphone would; returns the Transcript, total decode s, and finalize ms."""
     from local_voice.audio import AudioChunk
     from local_voice.noise import NoiseFrontEnd
 
     audio = AudioChunk.from_samples(samples)
-    stream = engine.stream()
-    front = NoiseFrontEnd() if noise_on else None
+    assert _engine is not None, "init_worker was not called"
+    stream = _engine.stream()
+    front = NoiseFrontEnd() if _noise_on else None
     started = time.perf_counter()
     for frame in audio.split(0.03):
         stream.accept(front.process(frame) if front is not None else frame)
@@ -70,10 +57,8 @@ def run_item(task: tuple) -> dict:
     from tests.kit.scoring import expected_label, kind_of
 
     key, samples, item = task
-    if _first_turns:
-        restart(_engine)  # each item is the first thing said after start-up...
-        if _kept is not None:
-            _engine.start_from(_kept[key[0]])  # ...of a later run, from the mean an earlier one kept
+    if _first_turns and hasattr(_engine, "restart"):
+        _engine.restart()  # each item is the first thing said after start-up
     heard, decode_s, final_ms = _decode(samples)
     expected = f"intent:{item['intent']}" if key[2] == "template" else expected_label(item)
     kind = "template" if key[2] == "template" else kind_of(expected)
