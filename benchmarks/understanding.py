@@ -7,7 +7,8 @@ same session, and is scored by what the skill answered:
 
 - specific-answer accuracy: the answer id asked for (or the one the content gives for the same thing asked as
   prevention, `when_preventing`);
-- red-flag recall: any red-flag answer for a red-flag question (exact-flag accuracy beside it);
+- red-flag recall: the red flag's guidance given for a red-flag question, as the answer or beside the answer to the
+  question asked around it (exact-flag accuracy beside it);
 - honest "not covered" rate; out-of-domain rejection;
 - broad-topic accuracy: the reply is on the labelled section (a specific answer of that section counts);
 - the confusion among the misses (expected -> given).
@@ -83,6 +84,9 @@ def report(result: Result, show_misses: bool, faithful: Result | None = None) ->
         if result.checked[check]:
             lines.append(f"  {label:<32} {result.passed[check]:>4}/{result.checked[check]:<4} = "
                          f"{result.check_rate(check):6.1%}")
+    if result.noted:
+        lines.append(f"  {'answers with a red flag beside':<32} {result.noted:>4}"
+                     "   (the question asked around a time cue)")
     latencies = sorted(result.latencies_ms)
     lines.append(f"  turn latency             mean {statistics.mean(latencies):.2f} ms, "
                  f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms (matcher + skill)")

@@ -29,7 +29,7 @@ from hassil.intents import RangeSlotList, SlotList, WildcardSlotList
 from .derived_cache import cached_object, input_key, library_version
 from .language import Language, load_language
 from .names import FALLBACK_INTENT, HARM_SLOT, RED_FLAG_INTENT, RED_FLAG_LIST, STOP_INTENT
-from .redflags import PhraseFinder, RedFlagDetector
+from .redflags import PhraseFinder, RedFlagDetector, RedFlagHit
 from .semantic import NOT_COVERED, RED_FLAG_PREFIX, TOPIC_PREFIX, SemanticStage, load_stage
 from .text import NUMBER_WORDS, normalize, stem, stems, words
 from .walk import VocabularyWalker
@@ -130,6 +130,7 @@ class Matcher:
         index = cached_object("matcher-index", _index_key(language), self._build_index)
         self.__dict__.update(index)
         self.harm = PhraseFinder(language.raw["skill"].get("harm_words", []))
+        self._beside_a_question_flags = frozenset(language.raw["skill"].get("beside_a_question", ()))
         self._open_lists: dict[str, SlotList] = {name: WildcardSlotList(name=name) for name in language.text_lists}
         skill = language.raw["skill"]
         self._other_body = {stem(w) for w in skill.get("other_body_parts", [])}
@@ -248,15 +249,17 @@ class Matcher:
 
     def _with_harm(self, norm: str, match: Match) -> Match:
         """A pain or injury mention rides along as the `harm` slot, so the skill adds its safety net to the answer."""
-        if match.intent in (RED_FLAG_INTENT, FALLBACK_INTENT):
-            return match  # a red flag's answer is stronger guidance; a miss carries the safety net anyway
+        if match.intent in (RED_FLAG_INTENT, FALLBACK_INTENT) or HARM_SLOT in match.slots:
+            # A red flag's answer, or its guidance beside the question, says more; a miss carries the safety net anyway.
+            return match
         found = self.harm.find(norm)
         return replace(match, slots={**match.slots, HARM_SLOT: found}) if found else match
 
     def _understand(self, norm: str, context: MatchContext) -> Match:
         flag = self.red_flags.detect(norm)
         if flag is not None:
-            return Match(RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
+            return self._beside_a_question(norm, flag) or Match(
+                RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")
         if self._elsewhere_in_body(norm):
             return Match(FALLBACK_INTENT, method="none")
         exact = self._match_templates(norm, context)
@@ -278,16 +281,37 @@ class Matcher:
         # Ours to read only when it names the domain, or follows a turn of ours in words of ours (the templates' and
         # the exemplars'): "how many calories are in a banana" is not, even mid-session.
         ours = found.method == "similar" or self._names_domain(norm)
-        ours = ours or (context.in_session and semantic is not None and self._in_vocabulary(norm, semantic.words))
+        # Out of a session, words of ours that the exemplars read surely ("it really stings how long till it stops")
+        # are ours too.
+        ours = ours or (semantic is not None and self._in_vocabulary(norm, semantic.words)
+                        and (context.in_session or semantic.answer(norm, sure=True) is not None))
         if semantic is not None and ours and (found.is_fallback or found.method == "similar"):
             # Where the words found nothing, or only a loose paraphrase, the nearest exemplars may know better; over
-            # a paraphrase they need to be surer (measured on the dev sets: docs/understanding.md).
-            reading = semantic.answer(norm, sure=not found.is_fallback)
+            # a paraphrase they need to be surer, unless it was taken only because the text names the domain, below
+            # the bar it would need otherwise (measured on the dev sets: docs/understanding.md).
+            weak = found.method == "similar" and found.score < MIN_SIMILARITY
+            reading = semantic.answer(norm, sure=not (found.is_fallback or weak))
             meant = self._for_label(reading.label, reading.similarity) if reading is not None else None
             found = meant or found
         if found.is_fallback:  # nothing else read it: "ok i'm off the bike, what next"
             return self._match_moving_on(norm, context) or found
         return found
+
+    def _beside_a_question(self, norm: str, flag: RedFlagHit) -> Match | None:
+        """The question a sentence asks around a cue of everyday time words ("i do yoga every morning would that help
+        with cramps"), with the cue as the `harm` slot so the skill says the flag's guidance beside the answer; None
+        (the red flag is the answer) unless the exemplars read the sentence surely as a question and not as a red
+        flag, and the cue's words alone still say the flag to the skill."""
+        semantic = self.semantic
+        if flag.id not in self._beside_a_question_flags or semantic is None or semantic.red_flag(norm) is not None:
+            return None
+        reading = semantic.answer(norm, sure=True)
+        asked = self._for_label(reading.label, reading.similarity) if reading is not None else None
+        cue = " ".join(w for w in flag.cue.split() if w != "...")  # the words of a sign's groups, as said
+        heard = self.red_flags.detect(cue)
+        if asked is None or heard is None or heard.id != flag.id:
+            return None
+        return replace(asked, slots={**asked.slots, HARM_SLOT: cue})
 
     def _match_words(self, norm: str, context: MatchContext) -> Match:
         """The fuzzy stages over the templates' own words: spotted slot values, open values, then similar."""

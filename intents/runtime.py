@@ -32,6 +32,7 @@ class RuntimeLanguage:
     red_flag_cues: dict[str, list[str]]
     red_flag_signs: dict[str, list]
     harm_words: list[str] = field(default_factory=list)  # folded phrases: pain, injury, a fall, swelling, ...
+    beside_a_question: list[str] = field(default_factory=list)  # red flags that may go with a question's answer
 
     # The detectors are imported where they are built: a request without slots (a launch, "next") never pays for
     # their module either (~1.3 ms of a Lambda cold start).
@@ -81,6 +82,7 @@ def compile_runtime(language: Language) -> dict[str, Any]:
         "red_flag_signs": language.raw.get("red_flag_signs", {}),
         "harm_words": sorted({" ".join(fold(w) for w in words(p))
                               for p in language.raw["skill"].get("harm_words", ())}),
+        "beside_a_question": list(language.raw["skill"].get("beside_a_question", ())),
     }
 
 
@@ -104,4 +106,5 @@ def load_runtime(path: Path | None = None) -> RuntimeLanguage:
         red_flag_cues=raw["red_flags"],
         red_flag_signs=raw["red_flag_signs"],
         harm_words=raw.get("harm_words", []),
+        beside_a_question=raw.get("beside_a_question", []),
     )

@@ -129,7 +129,7 @@ def give_red_flag(turn: Turn, flag_id: str | None) -> Response:
     text = turn.content.read(flag.says)
     turn.state.topic, turn.state.answer = section.id, flag.id
     log.info("red flag: %s", flag.id)
-    turn.safety = False  # the red flag's own guidance says more than the safety net
+    turn.safety, turn.note = False, None  # the red flag's own guidance says more than the safety net or a note
     # The warning comes first, even before the once-a-session disclaimer.
     if flag.is_emergency:
         # Free the device at once: the next thing to do is a phone call, not another question.

@@ -63,7 +63,7 @@ def slot_number(said: str | None) -> int | None:
     return int(text) if _NUMBER.fullmatch(text) else None
 
 
-def slot_texts(request: IntentRequest) -> list[str]:
-    """The words of every slot the request carries."""
+def slot_texts(request: IntentRequest, but: str | None = None) -> list[str]:
+    """The words of every slot the request carries (`but`: except that one's)."""
     slots = request.intent.slots if request.intent else None
-    return [said for slot in (slots or {}).values() if (said := _words_of(slot)) is not None]
+    return [said for name, slot in (slots or {}).items() if name != but and (said := _words_of(slot)) is not None]

@@ -19,6 +19,7 @@ from ask_sdk_model import Directive, IntentRequest, Response
 from . import display
 from .content import NOT_COVERED, TREATMENT, Content, Dialog, Section, load_content, load_dialog
 from .persist import PLACE_ACTION, RESUMED
+from .predicates import noted_red_flag
 from .reply import Reply, respond
 from .state import ConversationState, StateLimits
 
@@ -42,6 +43,7 @@ class Turn:
     screen: bool = False  # the device shows APL documents
     has_store: bool = False  # a persistence adapter keeps the saved place ("forget me" has something to delete)
     safety: bool = False  # the reply carries the safety net: pain or injury was mentioned (a miss sets it too)
+    note: str | None = None  # a red flag's guidance beside the answer, in the safety net's place (noted_red_flag)
 
     @property
     def step_count(self) -> int:
@@ -76,8 +78,8 @@ class Turn:
               card: tuple[str, str] | None = None, end_session: bool = False) -> Response:
         """`screen`: the document for an APL device (a step's); by default answers show the card, and prompts the
         speech. Devices without APL never get a directive (a certification rule)."""
-        if self.safety:
-            parts = with_safety_line(parts, self.content.safety_line)
+        if self.note or self.safety:
+            parts = with_safety_line(parts, self.note or self.content.safety_line)
         directives: list[Directive] = []
         if self.screen:
             if screen is None and (card is not None or not end_session):
@@ -111,6 +113,13 @@ def mentions_harm(handler_input: HandlerInput) -> bool:
     return any(finder.find(said) is not None for said in slot_texts(request))
 
 
+def red_flag_note(handler_input: HandlerInput) -> str | None:
+    """The guidance of the red flag told beside the question (skill/predicates.py: `noted_red_flag`), if one was."""
+    flag = noted_red_flag(handler_input)
+    red_flag = load_content().red_flags.get(flag) if flag else None
+    return load_content().read(red_flag.says) if red_flag else None
+
+
 @lru_cache(maxsize=1)
 def state_limits() -> StateLimits:
     content = load_content()
@@ -138,7 +147,7 @@ def build_turn(handler_input: HandlerInput, has_store: bool = False) -> Turn:
     return Turn(handler_input, load_content(), load_dialog(), rng, previous, previous.for_next_turn(),
                 resumed=resumed,
                 screen=display.supports_apl(handler_input.request_envelope), has_store=has_store,
-                safety=mentions_harm(handler_input))
+                safety=mentions_harm(handler_input), note=red_flag_note(handler_input))
 
 
 class TurnInterceptor(AbstractRequestInterceptor):

@@ -63,6 +63,7 @@ class Result:
     # recall by how the flag was told ("story", "named").
     checked: Counter = field(default_factory=Counter)
     passed: Counter = field(default_factory=Counter)
+    noted: int = 0  # answers that carried a red flag's guidance beside them (the question asked around a time cue)
 
     def check_rate(self, check: str) -> float:
         return self.passed[check] / self.checked[check] if self.checked[check] else 1.0
@@ -143,20 +144,34 @@ def same_answer(expected: str, given: str) -> bool:
     return (expected, given) in linked or (given, expected) in linked
 
 
+def noted_flag(record: TurnRecord) -> str | None:
+    """The red flag whose guidance was said beside the answer to a question (skill/turn.py: `note`), if one was."""
+    if record.answer is not None and record.answer.startswith(RED_FLAG_PREFIX):
+        return None
+    content = load_content()
+    return next((flag.id for flag in content.red_flags.values() if content.read(flag.says) in record.speech), None)
+
+
+def heard_flag(given: str, record: TurnRecord) -> str | None:
+    """The red flag the user was given guidance for: as the answer, or beside the answer to their question."""
+    return given if given.startswith(RED_FLAG_PREFIX) else noted_flag(record)
+
+
 def is_correct(kind: str, expected: str, given: str, record: TurnRecord) -> bool:
     if kind == "specific":
         return same_answer(expected, given)
     if kind == "red_flag":
-        return given.startswith(RED_FLAG_PREFIX)
+        return heard_flag(given, record) is not None
     if kind == "topic":
         return given != OUT_OF_DOMAIN and record.topic == expected[len(TOPIC_PREFIX) :]
     return given == expected
 
 
 def carries_safety(record: TurnRecord) -> bool:
-    """The reply says the safety line, or gives red-flag guidance (stronger than the line)."""
+    """The reply says the safety line, or gives red-flag guidance (stronger than the line; as the answer or beside
+    it)."""
     statement = load_content().by_id.get(SAFETY_LINE)
-    return record.answer is not None and record.answer.startswith(RED_FLAG_PREFIX) or (
+    return heard_flag(record.answer or "", record) is not None or (
         statement is not None and statement.say in record.speech)
 
 
@@ -182,12 +197,13 @@ def evaluate(name: str, items: list[dict], matcher: Matcher | None = None) -> Re
         result.totals[kind] += 1
         result.correct[kind] += ok
         if kind == "red_flag":
-            result.red_flag_exact += given == expected
+            result.red_flag_exact += heard_flag(given, record) == expected
             result.check(item.get("style", "named"), ok)
+        result.noted += noted_flag(record) is not None
         if item.get("safety"):
             result.check("safety", carries_safety(record))
-        if item.get("near_miss"):
-            result.check("near_miss", not given.startswith(RED_FLAG_PREFIX))
+        if item.get("near_miss"):  # a red flag's guidance beside the answer is a false alarm too, if a smaller one
+            result.check("near_miss", heard_flag(given, record) is None)
         if not ok:
             result.confusion[(expected, given)] += 1
             result.misses.append((item["text"], expected, given))
