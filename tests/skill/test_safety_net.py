@@ -18,6 +18,8 @@ CASES = [
     ("blah blah something", True, "a miss"),
     ("my hamstring really hurts should i put ice on it", True, "pain with a question"),
     ("ow ow ow the back of my thigh what do i do", True, "pain with the treatment"),
+    ("i couldn't straighten my leg for a minute after the cramp is that normal", True, "not moving, said as past"),
+    ("will i need surgery for this", True, "an operation asked about"),
     ("i fell over and now my leg is swollen", False, "a red flag: its own guidance"),
     ("what should i drink for a hamstring cramp", False, "no pain mentioned"),
     ("what causes hamstring cramps", False, "no pain mentioned"),
