@@ -18,7 +18,8 @@ Sets (tests/data/): `dev` and `heldout` are topic questions labelled by intent (
 labelled by answer id, each written by a different helper who saw neither the templates nor the other sets. The dev
 sets are used while tuning; the held-out ones never are, so they are the honest estimate. (`dev_answers2` and
 `dev_redflags` were added after the first held-out measurement, and `dev_redflags3` (frequent and lasting cramps)
-after the second showed red flags of that kind missed, to tune on new data instead of on held-out misses.)
+after the second showed red flags of that kind missed, to tune on new data instead of on held-out misses;
+`dev_people_c`, out-of-domain requests near the domain among others, when the older dev sets had become too easy.)
 """
 
 from __future__ import annotations

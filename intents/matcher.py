@@ -257,6 +257,8 @@ class Matcher:
 
     def _understand(self, norm: str, context: MatchContext) -> Match:
         flag = self.red_flags.detect(norm)
+        if flag is not None and flag.id in self._beside_a_question_flags and self._elsewhere_in_body(norm):
+            flag = None  # "my foot cramps every night": time words about a cramp elsewhere; the miss has the safety net
         if flag is not None:
             return self._beside_a_question(norm, flag) or Match(
                 RED_FLAG_INTENT, {RED_FLAG_LIST: flag.cue}, {RED_FLAG_LIST: flag.id}, 1.0, "red_flag")

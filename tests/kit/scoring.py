@@ -31,6 +31,7 @@ SETS = {
     "heldout_answers": "heldout_answers.yaml",
     "dev_people_a": "dev_people_a.yaml",
     "dev_people_b": "dev_people_b.yaml",
+    "dev_people_c": "dev_people_c.yaml",
     "heldout_people": "heldout_people.yaml",
     "heldout2_people": "heldout2_people.yaml",
 }

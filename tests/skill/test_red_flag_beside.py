@@ -68,3 +68,23 @@ def test_on_a_device_a_time_cue_in_a_question_slot_is_still_the_red_flag() -> No
     """Alexa has no `harm` slot: a cue in the words of another slot stays the answer, as before."""
     request = intent_request(Match("RemedyIntent", {"remedy": "bananas every night"}, {}))
     assert Conversation().send(request).answer == "rf_frequent"
+
+
+ELSEWHERE = [
+    # (said, the answer): time words about a cramp elsewhere in the body are someone else's question, with the
+    # safety net; an urgent sign stays a red flag wherever the cramp is
+    ("my calf cramps every single night", None),
+    ("my wrist has been cramping for an hour from typing", None),
+    ("my stomach cramps a lot after i eat", None),
+    ("my foot cramped and now my leg is cold and blue", "rf_emergency"),
+    ("my arm cramps and i have chest pain", "rf_emergency"),
+    ("my foot cramps every night and my hamstring does too", "rf_frequent"),
+]
+
+
+@pytest.mark.parametrize(("said", "answer"), ELSEWHERE, ids=[c[0] for c in ELSEWHERE])
+def test_time_words_about_a_cramp_elsewhere(said: str, answer: str | None) -> None:
+    record = Conversation().say(said)
+    assert record.answer == answer, record.speech
+    if answer is None:
+        assert record.intent == "AMAZON.FallbackIntent" and LINE in record.speech, record.speech
