@@ -302,12 +302,15 @@ class Matcher:
     def _beside_a_question(self, norm: str, flag: RedFlagHit) -> Match | None:
         """The question a sentence asks around a cue of everyday time words ("i do yoga every morning would that help
         with cramps"), with the cue as the `harm` slot so the skill says the flag's guidance beside the answer; None
-        (the red flag is the answer) unless the exemplars read the sentence surely as a question and not as a red
+        (the red flag is the answer) unless the exemplars read the sentence as one of our questions and not as a red
         flag, and the cue's words alone still say the flag to the skill."""
         semantic = self.semantic
         if flag.id not in self._beside_a_question_flags or semantic is None or semantic.red_flag(norm) is not None:
             return None
-        reading = semantic.answer(norm, sure=True)
+        # A question ("... would that help", "does ... cause") needs only the exemplars' plain bar; a statement ("i
+        # get hamstring cramps all the time") the sure one.
+        asks = any(w in self._question_starts for w in words(norm))
+        reading = semantic.answer(norm, sure=not asks)
         asked = self._for_label(reading.label, reading.similarity) if reading is not None else None
         cue = " ".join(w for w in flag.cue.split() if w != "...")  # the words of a sign's groups, as said
         heard = self.red_flags.detect(cue)
