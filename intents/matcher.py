@@ -307,12 +307,12 @@ class Matcher:
         semantic = self.semantic
         if flag.id not in self._beside_a_question_flags or semantic is None or semantic.red_flag(norm) is not None:
             return None
+        cue = " ".join(w for w in flag.cue.split() if w != "...")  # the words of a sign's groups, as said
         # A question ("... would that help", "does ... cause") needs only the exemplars' plain bar; a statement ("i
-        # get hamstring cramps all the time") the sure one.
-        asks = any(w in self._question_starts for w in words(norm))
+        # get hamstring cramps all the time", "it will not stop": the cue's own words ask nothing) the sure one.
+        asks = bool((set(words(norm)) - set(words(cue))) & self._question_starts)
         reading = semantic.answer(norm, sure=not asks)
         asked = self._for_label(reading.label, reading.similarity) if reading is not None else None
-        cue = " ".join(w for w in flag.cue.split() if w != "...")  # the words of a sign's groups, as said
         heard = self.red_flags.detect(cue)
         if asked is None or heard is None or heard.id != flag.id:
             return None

@@ -34,6 +34,7 @@ TOLD = [
     ("the cramp has been going for an hour", "rf_wont_ease"),
     ("should i take ibuprofen the cramp has been going for an hour", "rf_wont_ease"),
     ("my leg is swollen every morning does yoga help", "rf_swelling"),
+    ("it just won't stop", "rf_wont_ease"),  # "will" is a question word, but the cue's own: no question asked
 ]
 
 
