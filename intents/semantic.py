@@ -137,14 +137,16 @@ class SemanticStage:
         self._matrix = index.matrix
         # The exemplars' word stems: what people say about cramps, beyond the templates.
         self.words = index.words
+        # The matcher asks one sentence for its red flag, then whether it is ours, then for its answer: one embedding.
+        self._neighbours = lru_cache(maxsize=8)(self._nearest)
 
-    def _neighbours(self, text: str) -> list[tuple[str, float]]:
+    def _nearest(self, text: str) -> tuple[tuple[str, float], ...]:
         similarities = self._matrix @ self._embedder.embed([normalize(text)])[0]
         nearest = self._np.argsort(-similarities)[:NEIGHBOURS]
-        return [(self.labels[i], float(similarities[i])) for i in nearest]
+        return tuple((self.labels[i], float(similarities[i])) for i in nearest)
 
     @staticmethod
-    def _vote(neighbours: list[tuple[str, float]], keep: Any) -> Reading | None:
+    def _vote(neighbours: tuple[tuple[str, float], ...], keep: Any) -> Reading | None:
         weights: dict[str, float] = defaultdict(float)
         for label, similarity in neighbours:
             weights[label] += max(similarity, 0.0)
